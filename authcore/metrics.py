@@ -1,0 +1,55 @@
+"""Prometheus metrics, correct across gunicorn workers (prometheus_client multiprocess mode).
+
+``authcore/__init__.py`` points ``PROMETHEUS_MULTIPROC_DIR`` at a directory shared by the
+workers of one server before prometheus_client is imported, so no gunicorn config is needed.
+Every metric in the contract is created at import, so ``/metrics`` shows it at zero.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+TOKENS_ISSUED = Counter("authcore_tokens_issued_total", "Access tokens issued.", ["kind"])
+TOKEN_REVOCATIONS = Counter("authcore_token_revocations_total", "Access tokens revoked.")
+AUTH_FAILURES = Counter(
+    "authcore_auth_failures_total", "Failed authentications by reason.", ["reason"]
+)
+RATE_LIMIT_HITS = Counter(
+    "authcore_rate_limit_hits_total", "Requests refused by a rate limit or lockout.", ["scope"]
+)
+KEY_ROTATIONS = Counter("authcore_key_rotations_total", "Signing key rotations.")
+SIGNING_KEYS = Gauge(
+    "authcore_signing_keys", "Signing keys by state.", ["state"], multiprocess_mode="livemax"
+)
+HTTP_REQUESTS = Counter(
+    "authcore_http_requests_total", "HTTP requests by method and status.", ["method", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "authcore_http_request_duration_seconds",
+    "HTTP request latency.",
+    ["method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+
+
+def register_all() -> None:
+    """Touch every labelled series the contract names so it is exported from the start."""
+    TOKENS_ISSUED.labels(kind="client")
+    for state in ("next", "current", "retiring"):
+        SIGNING_KEYS.labels(state=state)
+    for scope in ("global", "auth", "lockout"):
+        RATE_LIMIT_HITS.labels(scope=scope)
+
+
+def render() -> bytes:
+    """The exposition text, aggregated over every worker of this server."""
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return generate_latest(registry)

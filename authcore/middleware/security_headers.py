@@ -1,0 +1,45 @@
+"""The contract's security headers on every response, errors included."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-XSS-Protection": "1; mode=block",
+    "X-Content-Type-Options": "nosniff",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains; preload",
+    "Permissions-Policy": (
+        "geolocation=(), camera=(), microphone=(), payment=(), usb=(), "
+        "interest-cohort=(), fullscreen=(self)"
+    ),
+}
+NO_STORE_HEADERS = {
+    "Cache-Control": "no-store, no-cache, must-revalidate, proxy-revalidate",
+    "Pragma": "no-cache",
+    "Expires": "0",
+}
+# Views that serve public cacheable documents (JWKS, discovery) set this attribute.
+PUBLIC_CACHEABLE_ATTR = "authcore_public_cacheable"
+
+
+def mark_public_cacheable(response: HttpResponse) -> HttpResponse:
+    """Exempt a public document (JWKS, OpenID configuration) from the no-store rule."""
+    setattr(response, PUBLIC_CACHEABLE_ATTR, True)
+    return response
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        for name, value in SECURITY_HEADERS.items():
+            response[name] = value
+        if not getattr(response, PUBLIC_CACHEABLE_ATTR, False):
+            for name, value in NO_STORE_HEADERS.items():
+                response[name] = value
+        return response

@@ -1,0 +1,293 @@
+"""Shared short-lived state: Redis, with an in-memory fallback behind a circuit breaker.
+
+Every Redis user (rate limits, revocation list, WebAuthn challenges, browser sessions, key-set
+version) goes through ``shared_store()``. When Redis is unreachable the breaker opens: calls go
+to a per-process memory store at once (no request waits on a dead socket), a background thread
+pings Redis, and when it answers again the breaker closes and Redis is used again.
+
+What the fallback cannot promise (docs/resilience.md): state written while Redis is down is
+per-process, so rate limits become per-process and a challenge issued by one instance is unknown
+to another. Security decisions that must hold across instances (revocation) also live in the
+database, which is the source of truth.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import redis
+import structlog
+from django.conf import settings
+
+logger = structlog.get_logger(__name__)
+
+# Seconds a Redis call may block before the breaker opens.
+SOCKET_TIMEOUT = 0.25
+# Seconds between background pings while the breaker is open.
+PROBE_INTERVAL = 1.0
+
+_REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+
+class MemoryStore:
+    """A thread-safe dict with expiry: the per-process stand-in for Redis."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[bytes, float | None]] = {}
+        self._lock = threading.Lock()
+
+    def _live(self, key: str, now: float) -> bytes | None:
+        item = self._data.get(key)
+        if item is None:
+            return None
+        value, expires = item
+        if expires is not None and expires <= now:
+            del self._data[key]
+            return None
+        return value
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            return self._live(key, time.monotonic())
+
+    def mget(self, keys: Sequence[str]) -> list[bytes | None]:
+        now = time.monotonic()
+        with self._lock:
+            return [self._live(key, now) for key in keys]
+
+    def set(self, key: str, value: bytes, ttl: float | None, *, only_new: bool = False) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if only_new and self._live(key, now) is not None:
+                return False
+            self._data[key] = (value, now + ttl if ttl else None)
+            return True
+
+    def pop(self, key: str) -> bytes | None:
+        with self._lock:
+            value = self._live(key, time.monotonic())
+            self._data.pop(key, None)
+            return value
+
+    def delete(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._data.pop(key, None)
+
+    def incr(self, key: str, ttl: float) -> int:
+        now = time.monotonic()
+        with self._lock:
+            current = self._live(key, now)
+            count = int(current or 0) + 1
+            expires = self._data[key][1] if current is not None else now + ttl
+            self._data[key] = (str(count).encode(), expires)
+            return count
+
+    def ttl(self, key: str) -> float | None:
+        now = time.monotonic()
+        with self._lock:
+            if self._live(key, now) is None:
+                return None
+            expires = self._data[key][1]
+            return None if expires is None else max(0.0, expires - now)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+def _encode(value: bytes | str | int) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    return str(value).encode()
+
+
+class SharedStore:
+    """Key/value operations on Redis, falling back to memory while Redis is down.
+
+    Keys are namespaced with ``settings.REDIS_KEY_PREFIX``. Values are bytes. TTLs are seconds.
+    """
+
+    def __init__(self, url: str, prefix: str) -> None:
+        self.url = url
+        self.prefix = prefix
+        self.memory = MemoryStore()
+        self._client: redis.Redis | None = None
+        if url:
+            self._client = redis.Redis.from_url(
+                url,
+                socket_timeout=SOCKET_TIMEOUT,
+                socket_connect_timeout=SOCKET_TIMEOUT,
+                health_check_interval=30,
+            )
+        self._open = self._client is None  # breaker open = use memory
+        self._probe_lock = threading.Lock()
+        self._probing = False
+
+    # --- breaker ---------------------------------------------------------------------------
+
+    @property
+    def configured(self) -> bool:
+        return self._client is not None
+
+    @property
+    def using_redis(self) -> bool:
+        return not self._open
+
+    @property
+    def redis(self) -> redis.Redis | None:
+        """The Redis client while the breaker is closed, else None (use the fallback)."""
+        return None if self._open else self._client
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}:{name}"
+
+    def trip(self, error: BaseException) -> None:
+        """Open the breaker after a Redis failure and start probing in the background."""
+        if not self._open:
+            logger.warning("redis_unavailable", error=type(error).__name__, fallback="memory")
+        self._open = True
+        with self._probe_lock:
+            if self._probing or self._client is None:
+                return
+            self._probing = True
+        threading.Thread(target=self._probe, name="redis-probe", daemon=True).start()
+
+    def _probe(self) -> None:
+        assert self._client is not None
+        try:
+            while True:
+                time.sleep(PROBE_INTERVAL)
+                try:
+                    self._client.ping()
+                except _REDIS_ERRORS:
+                    continue
+                self._open = False
+                logger.info("redis_recovered")
+                return
+        finally:
+            with self._probe_lock:
+                self._probing = False
+
+    def ping(self) -> bool:
+        """Check Redis now (readiness probe); trips the breaker on failure."""
+        if self._client is None:
+            return False
+        try:
+            self._client.ping()
+        except _REDIS_ERRORS as error:
+            self.trip(error)
+            return False
+        if self._open:
+            self._open = False
+        return True
+
+    def _run(self, redis_call: Any, memory_call: Any) -> Any:
+        client = self.redis
+        if client is not None:
+            try:
+                return redis_call(client)
+            except _REDIS_ERRORS as error:
+                self.trip(error)
+        return memory_call(self.memory)
+
+    # --- operations ------------------------------------------------------------------------
+
+    def get(self, name: str) -> bytes | None:
+        key = self.key(name)
+        return self._run(lambda r: r.get(key), lambda m: m.get(key))
+
+    def mget(self, names: Sequence[str]) -> list[bytes | None]:
+        """Several keys in one round trip."""
+        keys = [self.key(name) for name in names]
+        return self._run(lambda r: r.mget(keys), lambda m: m.mget(keys))
+
+    def set(
+        self,
+        name: str,
+        value: bytes | str | int,
+        ttl: float | None = None,
+        *,
+        only_new: bool = False,
+    ) -> bool:
+        """Store ``value``; with ``only_new`` only if the key is absent (SET NX). True if set."""
+        key, data = self.key(name), _encode(value)
+        px = int(ttl * 1000) if ttl else None
+        return bool(
+            self._run(
+                lambda r: r.set(key, data, px=px, nx=only_new),
+                lambda m: m.set(key, data, ttl, only_new=only_new),
+            )
+        )
+
+    def pop(self, name: str) -> bytes | None:
+        """Read and delete atomically (GETDEL): the first caller wins, later ones get None."""
+        key = self.key(name)
+        return self._run(lambda r: r.getdel(key), lambda m: m.pop(key))
+
+    def delete(self, *names: str) -> None:
+        keys = [self.key(name) for name in names]
+        if keys:
+            self._run(lambda r: r.delete(*keys), lambda m: m.delete(*keys))
+
+    def incr(self, name: str, ttl: float) -> int:
+        """Increment a counter; its expiry is set when it is created."""
+        key = self.key(name)
+
+        def on_redis(r: redis.Redis) -> int:
+            pipe = r.pipeline()
+            pipe.incr(key)
+            pipe.expire(key, max(1, int(ttl)), nx=True)
+            return int(pipe.execute()[0])
+
+        return self._run(on_redis, lambda m: m.incr(key, ttl))
+
+    def ttl(self, name: str) -> float | None:
+        """Seconds left on a key, None if absent or without expiry."""
+        key = self.key(name)
+
+        def on_redis(r: redis.Redis) -> float | None:
+            millis: int = r.pttl(key)  # type: ignore[assignment]
+            return None if millis is None or millis < 0 else millis / 1000
+
+        return self._run(on_redis, lambda m: m.ttl(key))
+
+    def set_many(self, items: Iterable[tuple[str, bytes | str | int, float | None]]) -> None:
+        """Several SETs in one pipelined round trip."""
+        prepared = [(self.key(n), _encode(v), t) for n, v, t in items]
+
+        def on_redis(r: redis.Redis) -> None:
+            pipe = r.pipeline(transaction=False)
+            for key, data, ttl in prepared:
+                pipe.set(key, data, px=int(ttl * 1000) if ttl else None)
+            pipe.execute()
+
+        def on_memory(m: MemoryStore) -> None:
+            for key, data, ttl in prepared:
+                m.set(key, data, ttl)
+
+        self._run(on_redis, on_memory)
+
+
+_store: SharedStore | None = None
+_store_lock = threading.Lock()
+
+
+def shared_store() -> SharedStore:
+    """The process-wide store for ``settings.REDIS_URL`` (memory only when it is unset)."""
+    global _store
+    if _store is None or _store.url != settings.REDIS_URL:
+        with _store_lock:
+            if _store is None or _store.url != settings.REDIS_URL:
+                _store = SharedStore(settings.REDIS_URL, settings.REDIS_KEY_PREFIX)
+    return _store
+
+
+def reset_shared_store() -> None:
+    """Forget the process-wide store (tests that restart Redis or change REDIS_URL)."""
+    global _store
+    with _store_lock:
+        _store = None

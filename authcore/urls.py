@@ -1,0 +1,25 @@
+"""URL configuration. Each app owns its routes in ``<app>/urls.py``."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from authcore import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics_view, name="metrics"),
+    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+    path("", include("tokens.urls")),
+    path("", include("clients.urls")),
+    path("", include("passkeys.urls")),
+    path("", include("sessions_app.urls")),
+]
+
+handler400 = "authcore.error_views.bad_request"
+handler403 = "authcore.error_views.permission_denied"
+handler404 = "authcore.error_views.not_found"
+handler500 = "authcore.error_views.server_error"

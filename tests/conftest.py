@@ -1,0 +1,59 @@
+"""Suite-wide fixtures. Tests run on PostgreSQL and Redis started by `make test`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from rest_framework.test import APIClient
+
+from authcore.store import SharedStore, reset_shared_store, shared_store
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    from django.conf import settings
+
+    if os.environ.get("CI") == "true":
+        assert settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), "CI needs PostgreSQL"
+        assert settings.REDIS_URL, "CI needs Redis"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With CI=true a skipped test fails the run: a skip is not a pass."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if os.environ.get("CI") == "true" and reporter is not None:
+        skipped = len(reporter.stats.get("skipped", []))
+        if skipped:
+            reporter.write_line(f"CI=true: {skipped} skipped test(s) fail the run", red=True)
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shared_store() -> Iterator[None]:
+    """Each test starts with an empty Redis namespace and memory fallback."""
+    store = shared_store()
+    _clear(store)
+    yield
+    _clear(shared_store())
+
+
+def _clear(store: SharedStore) -> None:
+    store.memory.clear()
+    client = store.redis
+    if client is not None:
+        keys = list(client.scan_iter(match=f"{store.prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def restart_store() -> Iterator[None]:
+    reset_shared_store()
+    yield
+    reset_shared_store()

@@ -30,3 +30,24 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+
+class AuditEvent(models.Model):
+    """One thing that happened, append-only. Written through ``authcore.audit.record_event``."""
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(max_length=64, db_index=True)
+    actor_kind = models.CharField(max_length=16)  # user | client | staff | system
+    actor_id = models.CharField(max_length=64, blank=True, db_index=True)
+    target = models.CharField(max_length=255, blank=True)
+    outcome = models.CharField(max_length=32, default="success")
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.outcome}"

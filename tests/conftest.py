@@ -47,6 +47,20 @@ def _clear(store: SharedStore) -> None:
             client.delete(*keys)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "real_rate_limits: keep the environment's rate limits (others relax them)"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _relaxed_rate_limits(request: pytest.FixtureRequest, settings) -> None:  # type: ignore[no-untyped-def]
+    """Most tests make many requests from 127.0.0.1; only rate-limit tests keep the real limits."""
+    if request.node.get_closest_marker("real_rate_limits") is None:
+        settings.RATE_LIMIT_GLOBAL = "100000/1m"
+        settings.RATE_LIMIT_AUTH = "100000/1m"
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

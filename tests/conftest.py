@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
@@ -54,7 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _relaxed_rate_limits(request: pytest.FixtureRequest, settings) -> None:  # type: ignore[no-untyped-def]
+def _relaxed_rate_limits(request: pytest.FixtureRequest, settings: Any) -> None:
     """Most tests make many requests from 127.0.0.1; only rate-limit tests keep the real limits."""
     if request.node.get_closest_marker("real_rate_limits") is None:
         settings.RATE_LIMIT_GLOBAL = "100000/1m"

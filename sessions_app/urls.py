@@ -1,5 +1,11 @@
-"""Routes of the sessions_app app."""
+"""Routes of the sessions app (API.md "Browser sessions (OIDC BFF)")."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from sessions_app import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("auth/web/me", views.MeView.as_view(), name="web-me"),
+    path("auth/web/logout", views.LogoutView.as_view(), name="web-logout"),
+    path("auth/web/refresh", views.RefreshView.as_view(), name="web-refresh"),
+]

@@ -1,0 +1,180 @@
+"""Writes of the sessions app: open, refresh and end browser sessions; prune.
+
+The OpenID Connect sign-in (``start_login``, ``complete_login``) lives in ``oidc/flow.py`` and is
+re-exported here, so other code imports every service from ``sessions_app.services``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponseBase
+from django.utils import timezone
+
+from authcore.audit import record_event
+from authcore.client_ip import client_ip
+from sessions_app import app_settings
+from sessions_app.fingerprint import client_fingerprint
+from sessions_app.internal.session_store import (
+    UserSession,
+    drop_session,
+    key_hash,
+    new_session_id,
+    save_session,
+)
+from sessions_app.models import BrowserSession
+
+
+def _http_request(request: Any) -> HttpRequest:
+    """The Django request behind a DRF ``Request`` (or the request itself)."""
+    return getattr(request, "_request", request)
+
+
+def _now() -> Any:
+    return timezone.now().replace(microsecond=0)
+
+
+def set_session_cookie(response: HttpResponseBase, *, session_id: str, max_age: int) -> None:
+    """``user_session_id``: HttpOnly, SameSite=Lax, Path=/, Secure in production (API.md)."""
+    response.set_cookie(
+        app_settings.SESSION_COOKIE,
+        session_id,
+        max_age=max_age,
+        path="/",
+        secure=app_settings.COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def clear_session_cookies(response: HttpResponseBase) -> None:
+    """Expire both cookies of the browser-session flow."""
+    for name in (app_settings.SESSION_COOKIE, app_settings.AUTH_COOKIE):
+        response.delete_cookie(name, path="/", samesite="Lax")
+
+
+def _store_new_session(*, request: HttpRequest, user_id: str, method: str) -> UserSession:
+    now = _now()
+    ttl = app_settings.SESSION_MAX_AGE
+    session_id = new_session_id()
+    session = UserSession(
+        session_id=session_id,
+        key_hash=key_hash(session_id),
+        user_id=user_id,
+        fingerprint=client_fingerprint(request),
+        csrf_secret=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + timedelta(seconds=ttl),
+        method=method,
+    )
+    BrowserSession.objects.create(
+        key_hash=session.key_hash,
+        user_id=user_id,
+        method=method[:64],
+        created_at=session.created_at,
+        expires_at=session.expires_at,
+        client_ip=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
+    )
+    # The database row exists before the store entry: a session is never live without its
+    # index row (admin listing, cascade on user deletion).
+    save_session(session, ttl)
+    return session
+
+
+def open_session(
+    *, request: Any, response: HttpResponseBase, user: Any, method: str = "passkey"
+) -> UserSession:
+    """Open a browser session for ``user`` and set the ``user_session_id`` cookie on ``response``.
+
+    The session is bound to the client fingerprint of ``request`` and lives
+    ``SESSION_MAX_AGE`` seconds in the shared store (Redis, or this process's memory while
+    Redis is down).
+
+    Args:
+        request: the Django or DRF request that signed the user in.
+        response: the response that will carry the cookie.
+        user: the signed-in user.
+        method: how the user signed in (``passkey``, ``oidc:<provider>``), for the audit trail.
+    """
+    http_request = _http_request(request)
+    session = _store_new_session(request=http_request, user_id=str(user.pk), method=method)
+    set_session_cookie(
+        response, session_id=session.session_id, max_age=app_settings.SESSION_MAX_AGE
+    )
+    record_event(
+        "session.opened",
+        actor=user,
+        target=f"session:{session.key_hash[:12]}",
+        detail={"method": method},
+    )
+    return session
+
+
+def refresh_session(
+    *, request: Any, response: HttpResponseBase, session: UserSession
+) -> UserSession:
+    """Replace ``session`` by a new one (new id, new CSRF secret, new expiry).
+
+    The old id and every CSRF token made for it stop working at once (session fixation
+    defence, like Django's ``cycle_key()``).
+    """
+    http_request = _http_request(request)
+    with transaction.atomic():
+        fresh = _store_new_session(
+            request=http_request, user_id=session.user_id, method=session.method
+        )
+        BrowserSession.objects.filter(key_hash=session.key_hash).delete()
+    drop_session(session.key_hash)
+    set_session_cookie(response, session_id=fresh.session_id, max_age=app_settings.SESSION_MAX_AGE)
+    record_event(
+        "session.refreshed",
+        actor=("user", session.user_id),
+        target=f"session:{fresh.key_hash[:12]}",
+    )
+    return fresh
+
+
+def end_session(*, key_hash: str, actor: Any = None, reason: str = "logout") -> bool:
+    """End the session stored under ``key_hash``; True if it existed.
+
+    Args:
+        key_hash: the session's storage key (``UserSession.key_hash``, ``BrowserSession.pk``).
+        actor: who ended it (the user, staff, or None for the system).
+        reason: ``logout``, ``admin``, ``fingerprint_mismatch`` … (audit detail).
+    """
+    drop_session(key_hash)
+    deleted, _ = BrowserSession.objects.filter(key_hash=key_hash).delete()
+    record_event(
+        "session.ended",
+        actor=actor,
+        target=f"session:{key_hash[:12]}",
+        outcome="success" if reason in {"logout", "admin", "user"} else reason,
+        detail={"reason": reason},
+    )
+    return bool(deleted)
+
+
+def end_sessions_of_user(*, user: Any, actor: Any = None) -> int:
+    """End every browser session of ``user``; returns how many there were."""
+    hashes = list(BrowserSession.objects.filter(user=user).values_list("key_hash", flat=True))
+    for hashed in hashes:
+        drop_session(hashed)
+    BrowserSession.objects.filter(key_hash__in=hashes).delete()
+    if hashes:
+        record_event(
+            "session.ended_all",
+            actor=actor,
+            target=f"user:{user.pk}",
+            detail={"count": len(hashes)},
+        )
+    return len(hashes)
+
+
+def prune_expired() -> int:
+    """Delete index rows of expired sessions (the store forgets them by TTL on its own)."""
+    deleted, _ = BrowserSession.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted

@@ -1,0 +1,68 @@
+"""Fixtures of the browser-session tests: a user and a browser holding a session cookie."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+from django.http import HttpResponse
+from django.test import RequestFactory
+from rest_framework.test import APIClient
+
+from authcore.models import User
+from sessions_app.app_settings import SESSION_COOKIE
+from sessions_app.services import open_session
+
+BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AuthcoreTest/1.0"
+
+
+@dataclass
+class Browser:
+    """An API client that sends a fixed User-Agent and holds a session cookie."""
+
+    client: APIClient
+    session_id: str
+    user: Any
+
+    @property
+    def origin(self) -> str:
+        return str(django_settings.API_ORIGIN)
+
+    def csrf_token(self) -> str:
+        response = self.client.get("/auth/web/me")
+        assert response.status_code == 200, response.content
+        return str(response.json()["csrf_token"])
+
+    def post(self, path: str, *, token: str | None = None, **headers: str) -> Any:
+        extra = {"HTTP_ORIGIN": self.origin, **headers}
+        if token is not None:
+            extra["HTTP_X_CSRF_TOKEN"] = token
+        return self.client.post(path, **extra)
+
+
+@pytest.fixture
+def user(db: Any) -> User:
+    return User.objects.create_user(
+        username="ada", email="ada@example.test", display_name="Ada Lovelace"
+    )
+
+
+def open_browser_session(user: User, user_agent: str = BROWSER_UA) -> Browser:
+    """Open a session through the public service, as passkey login does, and hand its cookie
+    to a client with the same User-Agent and address (127.0.0.1)."""
+    request = RequestFactory().post(
+        "/api/auth/passkey/login/verify", HTTP_USER_AGENT=user_agent, REMOTE_ADDR="127.0.0.1"
+    )
+    response = HttpResponse()
+    open_session(request=request, response=response, user=user)
+    session_id = response.cookies[SESSION_COOKIE].value
+    client = APIClient(HTTP_USER_AGENT=user_agent)
+    client.cookies[SESSION_COOKIE] = session_id
+    return Browser(client=client, session_id=session_id, user=user)
+
+
+@pytest.fixture
+def browser(user: User) -> Browser:
+    return open_browser_session(user)

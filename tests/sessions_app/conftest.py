@@ -36,7 +36,7 @@ class Browser:
         return str(response.json()["csrf_token"])
 
     def post(self, path: str, *, token: str | None = None, **headers: str) -> Any:
-        extra = {"HTTP_ORIGIN": self.origin, **headers}
+        extra: dict[str, Any] = {"HTTP_ORIGIN": self.origin, **headers}
         if token is not None:
             extra["HTTP_X_CSRF_TOKEN"] = token
         return self.client.post(path, **extra)

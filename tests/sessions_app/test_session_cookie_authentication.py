@@ -71,7 +71,9 @@ def test_the_raw_session_id_is_stored_nowhere(browser):
         pytest.skip("needs Redis to inspect what it stores")
     for key in client.scan_iter(match=f"{store.prefix}:*"):
         assert browser.session_id.encode() not in key
-        assert browser.session_id.encode() not in (client.get(key) or b"")
+        value = client.get(key)
+        assert isinstance(value, bytes | None)
+        assert browser.session_id.encode() not in (value or b"")
     assert not User.objects.filter(browser_sessions__key_hash=browser.session_id).exists()
 
 

@@ -1,5 +1,10 @@
 """Routes of the tokens app."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from tokens.api import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path(".well-known/jwks.json", views.jwks, name="jwks"),
+    path(".well-known/openid-configuration", views.openid_configuration, name="openid-config"),
+]

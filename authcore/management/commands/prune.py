@@ -8,7 +8,10 @@ from django.core.management.base import BaseCommand
 from django.utils.module_loading import import_string
 
 # Each app's service ``prune_expired() -> int`` (rows removed). Apps add theirs here.
-PRUNERS: tuple[str, ...] = ("sessions_app.services.prune_expired",)
+PRUNERS: tuple[str, ...] = (
+    "sessions_app.services.prune_expired",
+    "tokens.services.prune_expired",
+)
 
 
 class Command(BaseCommand):

@@ -1,0 +1,186 @@
+"""Verification of an Authcore access token, in the order RFC 8725 asks for.
+
+1. The header, before anything is trusted: ``alg`` must be RS256 (§3.1, pinned: the header
+   never chooses), no ``jku``/``x5u``/``jwk``/``x5c`` (keys are ours, never the token's, §3.10),
+   no ``crit`` (we understand no extension), and a ``kid`` naming a published key
+   (anything else, odd characters included, is simply unknown: it is only a dict lookup).
+2. Signature, ``exp``/``nbf``/``iat`` with ``LEEWAY``, ``iss``, ``aud`` and the required claims
+   (RFC 7519 §4.1), by PyJWT with the algorithm list ``["RS256"]``.
+3. State, in one Redis round trip: MGET of the key-set version (a revoked key leaves the set at
+   once), the token's state and a snapshot of its user. Anything missing is read from the
+   database (one query) and cached. With Redis down, the database answers every time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from django.contrib.auth.base_user import AbstractBaseUser
+
+from authcore.store import shared_store
+from tokens import app_settings
+from tokens.exceptions import InvalidToken
+from tokens.internal import clock, keyset, state_cache
+from tokens.internal.keyset import KeySet
+from tokens.models import TokenRecord
+
+REQUIRED_CLAIMS = ["iss", "aud", "sub", "iat", "exp", "jti"]
+FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "x5t", "x5t#S256", "crit", "b64"})
+MAX_TOKEN_LENGTH = 8192
+
+_ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    (jwt.ExpiredSignatureError, "expired"),
+    (jwt.ImmatureSignatureError, "not_yet_valid"),
+    (jwt.InvalidIssuerError, "issuer"),
+    (jwt.InvalidAudienceError, "audience"),
+    (jwt.MissingRequiredClaimError, "claims"),
+    (jwt.InvalidSignatureError, "signature"),
+    (jwt.InvalidAlgorithmError, "algorithm"),
+)
+
+
+@dataclass(frozen=True)
+class VerifiedToken:
+    """A token that passed every check.
+
+    Attributes:
+        user: the token's user (a real ``User``; see ``state_cache.user_from_snapshot``).
+        claims: the verified claims.
+        jti: the token's ID.
+        client_id: the client the token was issued through, or None.
+    """
+
+    user: AbstractBaseUser
+    claims: dict[str, Any]
+    jti: str
+    client_id: str | None
+
+
+def _check_header(raw: str) -> str:
+    """Step 1; returns the kid."""
+    try:
+        header = jwt.get_unverified_header(raw)
+    except jwt.PyJWTError as error:
+        raise InvalidToken("malformed") from error
+    if header.get("alg") != "RS256":
+        raise InvalidToken("algorithm")
+    if FORBIDDEN_HEADERS.intersection(header):
+        raise InvalidToken("header")
+    kid = header.get("kid")
+    if not isinstance(kid, str):
+        raise InvalidToken("unknown_key")
+    return kid
+
+
+def _key_set_with(kid: str) -> KeySet:
+    """The view of the published keys that knows ``kid``, or InvalidToken."""
+    current = keyset.cached()
+    if current is not None and kid in current.keys:
+        return current
+    # Unknown here: a key published since our last look? One Redis GET (or the throttled
+    # database fallback) answers; an attacker's random kids cost no SQL while Redis is up.
+    fresh = keyset.checked()
+    if kid not in fresh.keys:
+        raise InvalidToken("unknown_key")
+    return fresh
+
+
+def _decode(raw: str, view: KeySet, kid: str) -> dict[str, Any]:
+    """Step 2."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            raw,
+            view.keys[kid].public_key,
+            algorithms=["RS256"],
+            audience=app_settings.AUDIENCE,
+            issuer=app_settings.ISSUER,
+            leeway=app_settings.LEEWAY,
+            options={"require": REQUIRED_CLAIMS, "strict_aud": False},
+        )
+    except jwt.PyJWTError as error:
+        for kind, reason in _ERRORS:
+            if isinstance(error, kind):
+                raise InvalidToken(reason) from error
+        raise InvalidToken("malformed") from error
+    # PyJWT checks times against the wall clock; the app's clock (tests move it) too.
+    now = clock.now().timestamp()
+    leeway = app_settings.LEEWAY
+    if claims["exp"] <= now - leeway:
+        raise InvalidToken("expired")
+    if claims["iat"] > now + leeway or claims.get("nbf", 0) > now + leeway:
+        raise InvalidToken("not_yet_valid")
+    if not isinstance(claims["jti"], str) or not isinstance(claims["sub"], str):
+        raise InvalidToken("claims")
+    return claims
+
+
+def _from_database(claims: dict[str, Any], kid: str, client: Any) -> AbstractBaseUser:
+    """The token's record and user from the database (cache miss or Redis down)."""
+    jti = claims["jti"]
+    record = TokenRecord.objects.select_related("user").filter(jti=jti).first()
+    if record is None or str(record.user_id) != claims["sub"] or record.signing_key_id != kid:
+        raise InvalidToken("unknown_token")
+    user = record.user
+    if client is not None:
+        state = state_cache.REVOKED if record.revoked_at else state_cache.VALID
+        state_cache.fill(
+            client, jti=jti, token_value=state, expires_at=record.expires_at, user=user
+        )
+    if record.revoked_at is not None:
+        raise InvalidToken("revoked")
+    if not user.is_active:
+        raise InvalidToken("user_inactive")
+    return user
+
+
+def verify(raw: str) -> VerifiedToken:
+    """Every check of the module docstring; raises ``InvalidToken`` with a reason."""
+    if not isinstance(raw, str) or not raw or len(raw) > MAX_TOKEN_LENGTH:
+        raise InvalidToken("malformed")
+    kid = _check_header(raw)
+    view = _key_set_with(kid)
+    claims = _decode(raw, view, kid)
+    jti, sub = claims["jti"], claims["sub"]
+
+    store = shared_store()
+    client = store.redis
+    user: AbstractBaseUser | None = None
+    if client is not None:
+        try:
+            version, token_state, snapshot = client.mget(  # type: ignore[misc]
+                [
+                    store.key(keyset.VERSION_NAME),
+                    store.key(state_cache.token_name(jti)),
+                    store.key(state_cache.user_name(sub)),
+                ]
+            )
+        except Exception as error:  # redis errors: the database decides
+            store.trip(error)
+            client = None
+        else:
+            state_cache.replay_pending()
+            if kid not in keyset.for_version(version).keys:
+                raise InvalidToken("unknown_key")  # the key was revoked meanwhile
+            if token_state == state_cache.REVOKED:
+                raise InvalidToken("revoked")
+            if token_state == state_cache.GONE:
+                raise InvalidToken("unknown_token")
+            if snapshot == state_cache.GONE:
+                raise InvalidToken("user_inactive")
+            if token_state == state_cache.VALID and snapshot is not None:
+                user = state_cache.user_from_snapshot(snapshot)
+                if not user.is_active or str(user.pk) != sub:
+                    raise InvalidToken("user_inactive")
+    if client is None and keyset.without_redis().keys.get(kid) is None:
+        raise InvalidToken("unknown_key")
+    if user is None:
+        user = _from_database(claims, kid, client)
+    client_id = claims.get("client_id")
+    return VerifiedToken(
+        user=user,
+        claims=claims,
+        jti=jti,
+        client_id=client_id if isinstance(client_id, str) else None,
+    )

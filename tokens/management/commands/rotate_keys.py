@@ -1,0 +1,31 @@
+"""``manage.py rotate_keys [--now]`` (API.md "Operations")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from tokens.services import rotate_keys
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the next signing key when due, promote it when its publish-ahead time has "
+        "passed, retire keys nothing needs. --now: a new key signs at once."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--now", action="store_true", help="a new key signs from now on")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        result = rotate_keys(now=options["now"], actor=("operator", "manage.py"))
+        if not result.changed:
+            self.stdout.write("signing keys up to date")
+        for label, kids in (
+            ("created", result.created),
+            ("activated", result.activated),
+            ("retired", result.retired),
+        ):
+            for kid in kids:
+                self.stdout.write(f"{label} {kid}")

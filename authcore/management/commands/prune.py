@@ -11,6 +11,7 @@ from django.utils.module_loading import import_string
 PRUNERS: tuple[str, ...] = (
     "sessions_app.services.prune_expired",
     "tokens.services.prune_expired",
+    "passkeys.services.prune_expired",
 )
 
 

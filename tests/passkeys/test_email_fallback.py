@@ -1,0 +1,219 @@
+"""The email fallback: a code and a link mailed through a real SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from authcore.models import User
+from passkeys.models import EmailCode
+from tests.passkeys.conftest import Mailbox
+from tests.passkeys.test_registration import claims_of
+
+pytestmark = pytest.mark.django_db
+
+START = "/api/auth/email/start"
+VERIFY = "/api/auth/email/verify"
+
+
+def start(client: APIClient, address: str) -> Any:
+    return client.post(START, {"email": address}, format="json")
+
+
+def verify(client: APIClient, **body: str) -> Any:
+    return client.post(VERIFY, body, format="json")
+
+
+def link_token(mailbox: Mailbox, address: str) -> str:
+    return parse_qs(urlsplit(mailbox.link_for(address)).query)["token"][0]
+
+
+def test_known_and_unknown_addresses_get_the_same_answer_and_a_mail(
+    api_client: APIClient, mailbox: Mailbox
+) -> None:
+    User.objects.create(username="known", email="known@example.test")
+
+    known = start(api_client, "known@example.test")
+    unknown = start(api_client, "nobody@example.test")
+
+    assert known.status_code == unknown.status_code == 202
+    assert known.json() == unknown.json()
+    assert {str(m["To"]) for m in mailbox.messages} == {"known@example.test", "nobody@example.test"}
+
+
+def test_the_mail_holds_six_digits_and_an_absolute_link_on_the_service(
+    api_client: APIClient, mailbox: Mailbox
+) -> None:
+    start(api_client, "alice@example.test")
+
+    message = mailbox.last_to("alice@example.test")
+    assert message["From"] == settings.DEFAULT_FROM_EMAIL
+    assert len(mailbox.code_for("alice@example.test")) == 6
+    link = urlsplit(mailbox.link_for("alice@example.test"))
+    assert f"{link.scheme}://{link.netloc}" == settings.API_ORIGIN
+    assert parse_qs(link.query)["token"][0]
+
+
+def test_a_new_address_signs_up_with_the_code_and_is_verified(
+    api_client: APIClient, mailbox: Mailbox
+) -> None:
+    start(api_client, "Alice@Example.test")
+
+    response = verify(
+        api_client, email="alice@EXAMPLE.test", code=mailbox.code_for("alice@example.test")
+    )
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert set(body) == {"access_token", "token_type", "expires_in", "user"}
+    assert body["user"]["email"] == "alice@example.test"
+    assert body["expires_in"] == settings.PASSKEY_TOKEN_TTL
+    user = User.objects.get(pk=body["user"]["id"])
+    assert user.email_verified is True
+    assert claims_of(body["access_token"])["sub"] == str(user.pk)
+
+
+def test_an_existing_user_is_found_whatever_the_case_of_the_address(
+    api_client: APIClient, mailbox: Mailbox
+) -> None:
+    existing = User.objects.create(username="al", email="Alice@Example.test")
+
+    start(api_client, "ALICE@example.TEST")
+    response = verify(
+        api_client, email="alice@example.test", code=mailbox.code_for("alice@example.test")
+    )
+
+    assert response.status_code == 200
+    assert response.json()["user"]["id"] == str(existing.pk)
+    assert User.objects.count() == 1
+
+
+def test_the_link_signs_in_once(api_client: APIClient, mailbox: Mailbox) -> None:
+    start(api_client, "alice@example.test")
+    token = link_token(mailbox, "alice@example.test")
+
+    first = verify(api_client, link_token=token)
+    second = verify(api_client, link_token=token)
+
+    assert first.status_code == 200
+    assert second.status_code == 400
+    assert second.json()["code"] == "code_used"
+
+
+def test_the_code_signs_in_once_and_then_the_link_is_dead_too(
+    api_client: APIClient, mailbox: Mailbox
+) -> None:
+    start(api_client, "alice@example.test")
+    code = mailbox.code_for("alice@example.test")
+
+    assert verify(api_client, email="alice@example.test", code=code).status_code == 200
+    again = verify(api_client, email="alice@example.test", code=code)
+    link = verify(api_client, link_token=link_token(mailbox, "alice@example.test"))
+
+    assert again.json()["code"] == link.json()["code"] == "code_used"
+
+
+def test_five_wrong_codes_void_the_code(api_client: APIClient, mailbox: Mailbox) -> None:
+    start(api_client, "alice@example.test")
+    right = mailbox.code_for("alice@example.test")
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+
+    answers = [verify(api_client, email="alice@example.test", code=wrong) for _ in range(5)]
+    after = verify(api_client, email="alice@example.test", code=right)
+
+    assert [a.json()["code"] for a in answers] == ["code_invalid"] * 4 + ["code_voided"]
+    assert all(a.status_code == 400 for a in answers)
+    assert after.status_code == 400
+    assert after.json()["code"] == "code_voided"
+    assert not User.objects.filter(email="alice@example.test").exists()
+
+
+def test_an_expired_code_is_refused(api_client: APIClient, mailbox: Mailbox, settings: Any) -> None:
+    settings.PASSKEY_EMAIL_CODE_TTL = 0  # codes expire the moment they are sent
+    start(api_client, "alice@example.test")
+
+    response = verify(
+        api_client, email="alice@example.test", code=mailbox.code_for("alice@example.test")
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "code_expired"
+
+
+def test_every_start_mails_a_fresh_code_and_voids_the_previous_link(
+    api_client: APIClient, mailbox: Mailbox
+) -> None:
+    start(api_client, "alice@example.test")
+    old_link = link_token(mailbox, "alice@example.test")
+    start(api_client, "alice@example.test")
+    new_link = link_token(mailbox, "alice@example.test")
+
+    assert len(mailbox.messages) == 2
+    assert new_link != old_link
+    assert verify(api_client, link_token=old_link).json()["code"] == "code_voided"
+    assert verify(api_client, link_token=new_link).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"email": "alice@example.test", "code": "123456"}, {"link_token": "made-up"}],
+)
+def test_a_code_or_link_that_was_never_sent_is_invalid(
+    api_client: APIClient, body: dict[str, str]
+) -> None:
+    response = api_client.post(VERIFY, body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "code_invalid"
+
+
+def test_codes_and_links_are_stored_only_as_hashes(api_client: APIClient, mailbox: Mailbox) -> None:
+    start(api_client, "alice@example.test")
+    code = mailbox.code_for("alice@example.test")
+    token = link_token(mailbox, "alice@example.test")
+
+    row = EmailCode.objects.values().get()
+    stored = " ".join(str(value) for value in row.values())
+    assert code not in stored
+    assert token not in stored
+    assert code not in repr(EmailCode.objects.get())
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (START, {}),
+        (START, {"email": "not an address"}),
+        (VERIFY, {}),
+        (VERIFY, {"email": "alice@example.test"}),
+        (VERIFY, {"code": "123456"}),
+    ],
+)
+def test_bad_bodies_are_400_invalid_request(
+    api_client: APIClient, path: str, body: dict[str, str]
+) -> None:
+    response = api_client.post(path, body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_request"
+
+
+def test_an_unreachable_mail_server_is_a_503_and_stores_nothing(
+    api_client: APIClient, settings: Any
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+
+    response = start(api_client, "alice@example.test")
+
+    assert response.status_code == 503
+    assert not EmailCode.objects.exists()

@@ -41,7 +41,11 @@ _PATTERNS = [
     # Authorization header values
     re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
     # Authcore API keys and user secrets (ak_/us_ prefixed)
-    re.compile(r"\b(ak|us|acs)_[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{16,}"),
+    re.compile(r"\b(ak|us|acs)_[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{8,}"),
+    # Credentials in URLs (redis://:pw@host, postgres://user:pw@host)
+    re.compile(r"(?<=://)[^/\s:@]*:[^/\s@]+(?=@)"),
+    # Whole Authorization / Cookie header values, whatever the scheme
+    re.compile(r"(?i)(?<=authorization: )[^\n\"',]+|(?<=cookie: )[^\n\"']+"),
     # key=value pairs in free text
     re.compile(
         r"(?i)\b(password|passwd|secret|api[_-]?key|token|session_id|csrf_token|cookie)"

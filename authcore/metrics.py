@@ -41,11 +41,14 @@ HTTP_LATENCY = Histogram(
 
 def register_all() -> None:
     """Touch every labelled series the contract names so it is exported from the start."""
-    TOKENS_ISSUED.labels(kind="client")
+    for kind in ("client", "passkey", "email", "session"):
+        TOKENS_ISSUED.labels(kind=kind)
     for state in ("next", "current", "retiring"):
         SIGNING_KEYS.labels(state=state)
     for scope in ("global", "auth", "lockout"):
         RATE_LIMIT_HITS.labels(scope=scope)
+    for reason in ("master_credentials", "api_key", "user_secret", "invalid_token"):
+        AUTH_FAILURES.labels(reason=reason)
 
 
 def render() -> bytes:

@@ -16,11 +16,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 import structlog
 from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+if TYPE_CHECKING:
+    from limits.storage import MemoryStorage
 
 logger = structlog.get_logger(__name__)
 
@@ -28,8 +33,11 @@ logger = structlog.get_logger(__name__)
 SOCKET_TIMEOUT = 0.25
 # Seconds between background pings while the breaker is open.
 PROBE_INTERVAL = 1.0
+# Expired fallback entries are swept after this many writes (memory stays bounded by the TTLs).
+SWEEP_EVERY = 1000
 
-_REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
+# What opens the breaker (a ResponseError is a bug or bad data, not an outage).
+REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
 
 
 class MemoryStore:
@@ -38,6 +46,29 @@ class MemoryStore:
     def __init__(self) -> None:
         self._data: dict[str, tuple[bytes, float | None]] = {}
         self._lock = threading.Lock()
+        self._writes = 0
+        self._rate_limits: MemoryStorage | None = None
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    @property
+    def rate_limits(self) -> MemoryStorage:
+        """The ``limits`` memory storage used by the rate limiter while Redis is down."""
+        if self._rate_limits is None:
+            from limits.storage import MemoryStorage
+
+            with self._lock:
+                if self._rate_limits is None:
+                    self._rate_limits = MemoryStorage()
+        return self._rate_limits
+
+    def _wrote(self, now: float) -> None:
+        """Called under the lock after each write: drop expired entries now and then."""
+        self._writes += 1
+        if self._writes % SWEEP_EVERY == 0:
+            for key in [k for k, (_, exp) in self._data.items() if exp is not None and exp <= now]:
+                del self._data[key]
 
     def _live(self, key: str, now: float) -> bytes | None:
         item = self._data.get(key)
@@ -64,6 +95,7 @@ class MemoryStore:
             if only_new and self._live(key, now) is not None:
                 return False
             self._data[key] = (value, now + ttl if ttl else None)
+            self._wrote(now)
             return True
 
     def pop(self, key: str) -> bytes | None:
@@ -84,6 +116,7 @@ class MemoryStore:
             count = int(current or 0) + 1
             expires = self._data[key][1] if current is not None else now + ttl
             self._data[key] = (str(count).encode(), expires)
+            self._wrote(now)
             return count
 
     def ttl(self, key: str) -> float | None:
@@ -97,6 +130,8 @@ class MemoryStore:
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+        if self._rate_limits is not None:
+            self._rate_limits.reset()
 
 
 def _encode(value: bytes | str | int) -> bytes:
@@ -109,6 +144,17 @@ class SharedStore:
     """Key/value operations on Redis, falling back to memory while Redis is down.
 
     Keys are namespaced with ``settings.REDIS_KEY_PREFIX``. Values are bytes. TTLs are seconds.
+
+    The breaker: a Redis error (refused, reset, timed out after ``SOCKET_TIMEOUT``) opens it;
+    from then on every call goes to memory at once, and one background thread pings Redis every
+    ``PROBE_INTERVAL`` and closes it when Redis answers. redis-py's own retries are off (its
+    default would back off for seconds): a refused connection is retried once at once (a pooled
+    socket may simply be stale), a timeout never. So only the requests in flight when Redis
+    hangs pay the timeout; a dead port costs nothing.
+
+    Entries written to memory during an outage stay readable after Redis is back (reads fall
+    through to memory for keys Redis does not hold) until they expire, so a challenge issued
+    during the outage can still be completed in the process that issued it.
     """
 
     def __init__(self, url: str, prefix: str) -> None:
@@ -121,11 +167,13 @@ class SharedStore:
                 url,
                 socket_timeout=SOCKET_TIMEOUT,
                 socket_connect_timeout=SOCKET_TIMEOUT,
+                retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
                 health_check_interval=30,
             )
         self._open = self._client is None  # breaker open = use memory
         self._probe_lock = threading.Lock()
         self._probing = False
+        self._closed = threading.Event()
 
     # --- breaker ---------------------------------------------------------------------------
 
@@ -139,7 +187,11 @@ class SharedStore:
 
     @property
     def redis(self) -> redis.Redis | None:
-        """The Redis client while the breaker is closed, else None (use the fallback)."""
+        """The Redis client while the breaker is closed, else None (use the fallback).
+
+        Callers running their own pipelines or scripts on it must catch ``REDIS_ERRORS`` and
+        call ``trip(error)``, then use the fallback.
+        """
         return None if self._open else self._client
 
     def key(self, name: str) -> str:
@@ -151,7 +203,7 @@ class SharedStore:
             logger.warning("redis_unavailable", error=type(error).__name__, fallback="memory")
         self._open = True
         with self._probe_lock:
-            if self._probing or self._client is None:
+            if self._probing or self._client is None or self._closed.is_set():
                 return
             self._probing = True
         threading.Thread(target=self._probe, name="redis-probe", daemon=True).start()
@@ -159,11 +211,10 @@ class SharedStore:
     def _probe(self) -> None:
         assert self._client is not None
         try:
-            while True:
-                time.sleep(PROBE_INTERVAL)
+            while not self._closed.wait(PROBE_INTERVAL):
                 try:
                     self._client.ping()
-                except _REDIS_ERRORS:
+                except REDIS_ERRORS:
                     continue
                 self._open = False
                 logger.info("redis_recovered")
@@ -172,17 +223,22 @@ class SharedStore:
             with self._probe_lock:
                 self._probing = False
 
+    def close(self) -> None:
+        """Stop probing and drop connections (the store is being replaced)."""
+        self._closed.set()
+        if self._client is not None:
+            self._client.close()
+
     def ping(self) -> bool:
-        """Check Redis now (readiness probe); trips the breaker on failure."""
+        """Check Redis now (readiness probe); trips the breaker on failure, closes it on success."""
         if self._client is None:
             return False
         try:
             self._client.ping()
-        except _REDIS_ERRORS as error:
+        except REDIS_ERRORS as error:
             self.trip(error)
             return False
-        if self._open:
-            self._open = False
+        self._open = False
         return True
 
     def _run(self, redis_call: Any, memory_call: Any) -> Any:
@@ -190,20 +246,40 @@ class SharedStore:
         if client is not None:
             try:
                 return redis_call(client)
-            except _REDIS_ERRORS as error:
+            except REDIS_ERRORS as error:
                 self.trip(error)
         return memory_call(self.memory)
+
+    def _forget_in_memory(self, *keys: str) -> None:
+        """After an outage, a write to Redis supersedes what memory held for the same key."""
+        if len(self.memory):
+            self.memory.delete(*keys)
 
     # --- operations ------------------------------------------------------------------------
 
     def get(self, name: str) -> bytes | None:
         key = self.key(name)
-        return self._run(lambda r: r.get(key), lambda m: m.get(key))
+
+        def on_redis(r: redis.Redis) -> bytes | None:
+            value: bytes | None = r.get(key)  # type: ignore[assignment]
+            if value is None and len(self.memory):
+                return self.memory.get(key)
+            return value
+
+        return self._run(on_redis, lambda m: m.get(key))
 
     def mget(self, names: Sequence[str]) -> list[bytes | None]:
         """Several keys in one round trip."""
         keys = [self.key(name) for name in names]
-        return self._run(lambda r: r.mget(keys), lambda m: m.mget(keys))
+
+        def on_redis(r: redis.Redis) -> list[bytes | None]:
+            values: list[bytes | None] = r.mget(keys)  # type: ignore[assignment]
+            if len(self.memory) and None in values:
+                fallback = self.memory.mget(keys)
+                values = [v if v is not None else f for v, f in zip(values, fallback, strict=True)]
+            return values
+
+        return self._run(on_redis, lambda m: m.mget(keys))
 
     def set(
         self,
@@ -216,25 +292,37 @@ class SharedStore:
         """Store ``value``; with ``only_new`` only if the key is absent (SET NX). True if set."""
         key, data = self.key(name), _encode(value)
         px = int(ttl * 1000) if ttl else None
-        return bool(
-            self._run(
-                lambda r: r.set(key, data, px=px, nx=only_new),
-                lambda m: m.set(key, data, ttl, only_new=only_new),
-            )
-        )
+
+        def on_redis(r: redis.Redis) -> bool:
+            if only_new and len(self.memory) and self.memory.get(key) is not None:
+                return False
+            done = bool(r.set(key, data, px=px, nx=only_new))
+            if done:
+                self._forget_in_memory(key)
+            return done
+
+        return bool(self._run(on_redis, lambda m: m.set(key, data, ttl, only_new=only_new)))
 
     def pop(self, name: str) -> bytes | None:
         """Read and delete atomically (GETDEL): the first caller wins, later ones get None."""
         key = self.key(name)
-        return self._run(lambda r: r.getdel(key), lambda m: m.pop(key))
+
+        def on_redis(r: redis.Redis) -> bytes | None:
+            value: bytes | None = r.getdel(key)  # type: ignore[assignment]
+            if value is None and len(self.memory):
+                return self.memory.pop(key)
+            return value
+
+        return self._run(on_redis, lambda m: m.pop(key))
 
     def delete(self, *names: str) -> None:
         keys = [self.key(name) for name in names]
         if keys:
+            self._forget_in_memory(*keys)
             self._run(lambda r: r.delete(*keys), lambda m: m.delete(*keys))
 
     def incr(self, name: str, ttl: float) -> int:
-        """Increment a counter; its expiry is set when it is created."""
+        """Increment a counter; its expiry is set when it is created (one MULTI/EXEC)."""
         key = self.key(name)
 
         def on_redis(r: redis.Redis) -> int:
@@ -251,7 +339,9 @@ class SharedStore:
 
         def on_redis(r: redis.Redis) -> float | None:
             millis: int = r.pttl(key)  # type: ignore[assignment]
-            return None if millis is None or millis < 0 else millis / 1000
+            if millis is None or millis < 0:
+                return self.memory.ttl(key) if len(self.memory) else None
+            return millis / 1000
 
         return self._run(on_redis, lambda m: m.ttl(key))
 
@@ -264,6 +354,7 @@ class SharedStore:
             for key, data, ttl in prepared:
                 pipe.set(key, data, px=int(ttl * 1000) if ttl else None)
             pipe.execute()
+            self._forget_in_memory(*(key for key, _, _ in prepared))
 
         def on_memory(m: MemoryStore) -> None:
             for key, data, ttl in prepared:
@@ -279,15 +370,21 @@ _store_lock = threading.Lock()
 def shared_store() -> SharedStore:
     """The process-wide store for ``settings.REDIS_URL`` (memory only when it is unset)."""
     global _store
-    if _store is None or _store.url != settings.REDIS_URL:
+    store = _store
+    if store is None or store.url != settings.REDIS_URL:
         with _store_lock:
             if _store is None or _store.url != settings.REDIS_URL:
+                if _store is not None:
+                    _store.close()
                 _store = SharedStore(settings.REDIS_URL, settings.REDIS_KEY_PREFIX)
-    return _store
+            store = _store
+    return store
 
 
 def reset_shared_store() -> None:
     """Forget the process-wide store (tests that restart Redis or change REDIS_URL)."""
     global _store
     with _store_lock:
+        if _store is not None:
+            _store.close()
         _store = None

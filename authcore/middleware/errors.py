@@ -9,7 +9,9 @@ class-based view, for one), so every 4xx a client sees has the same shape.
 from __future__ import annotations
 
 from collections.abc import Callable
+from http import HTTPStatus
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 
@@ -29,11 +31,15 @@ class JsonErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _declares_too_much(request):
+            # DRF's parsers read the stream directly, past DATA_UPLOAD_MAX_MEMORY_SIZE: refuse
+            # by the declared length before anything reads the body.
+            return error_response(413, *_CODES[413])
         response = self.get_response(request)
         status = response.status_code
         content_type = response.get("Content-Type", "")
-        if status in _CODES and "json" not in content_type and not _is_html_page(request):
-            code, detail = _CODES[status]
+        if 400 <= status < 500 and "json" not in content_type and not _is_html_page(request):
+            code, detail = _CODES.get(status) or _generic(status)
             new = error_response(status, code, detail)
             for header in ("Allow", "WWW-Authenticate", "Retry-After"):
                 if header in response:
@@ -47,6 +53,23 @@ class JsonErrorMiddleware:
         if isinstance(exception, SuspiciousOperation):
             return error_response(400, *_CODES[400])
         return None
+
+
+def _generic(status: int) -> tuple[str, str]:
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        return "client_error", "The request could not be processed."
+    return phrase.lower().replace(" ", "_").replace("-", "_"), f"{phrase}."
+
+
+def _declares_too_much(request: HttpRequest) -> bool:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return limit is not None and length > limit
 
 
 def _is_html_page(request: HttpRequest) -> bool:

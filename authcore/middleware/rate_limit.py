@@ -1,15 +1,68 @@
-"""Per-client-IP rate limits (placeholder: filled by the foundation work, issue 3)."""
+"""Per-client-IP rate limits on every route, a stricter one on ``/api/auth/*``.
+
+``RATE_LIMIT_GLOBAL`` counts every request except the health probes, ``/metrics`` and the
+public ``/.well-known/*`` documents; ``RATE_LIMIT_AUTH`` additionally counts ``/api/auth/*``.
+CORS preflights are answered by ``CorsMiddleware`` before this one and count nowhere, so a
+cross-origin sign-in is not charged twice.
+Both are read from settings on each request (parsed once per distinct value) and consumed in
+one Redis round trip (``authcore.rate_limits``). Every limited response carries
+``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset``; a refusal is 429 ``rate_limited`` with
+``Retry-After``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import structlog
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+
+from authcore.client_ip import client_ip
+from authcore.exception_handler import error_response
+from authcore.metrics import RATE_LIMIT_HITS
+from authcore.rate_limits import Decision, Rate, consume, parse_rate
+
+logger = structlog.get_logger(__name__)
+
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+EXEMPT_PREFIXES = ("/.well-known/",)
+AUTH_PREFIX = "/api/auth/"
+
+
+def is_exempt(path: str) -> bool:
+    return path in EXEMPT_PATHS or path.startswith(EXEMPT_PREFIXES)
 
 
 class RateLimitMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        # Fail at startup, not on the first request, on a malformed setting.
+        parse_rate(settings.RATE_LIMIT_GLOBAL)
+        parse_rate(settings.RATE_LIMIT_AUTH)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        path = request.path
+        if is_exempt(path):
+            return self.get_response(request)
+        limits: list[tuple[str, Rate]] = [("global", parse_rate(settings.RATE_LIMIT_GLOBAL))]
+        if path.startswith(AUTH_PREFIX):
+            limits.append(("auth", parse_rate(settings.RATE_LIMIT_AUTH)))
+        decision = consume(limits, client_ip(request))
+        response = self.get_response(request) if decision.allowed else self._refuse(decision)
+        shown = decision.shown
+        response["X-RateLimit-Limit"] = str(shown.limit)
+        response["X-RateLimit-Remaining"] = str(shown.remaining)
+        response["X-RateLimit-Reset"] = str(shown.reset)
+        return response
+
+    def _refuse(self, decision: Decision) -> HttpResponse:
+        shown = decision.shown
+        RATE_LIMIT_HITS.labels(scope=shown.scope).inc()
+        logger.warning("rate_limited", scope=shown.scope, retry_after=shown.reset)
+        return error_response(
+            429,
+            "rate_limited",
+            "Rate limit exceeded",
+            headers={"Retry-After": str(max(1, shown.reset))},
+        )

@@ -1,0 +1,169 @@
+"""Per-client-IP rate limits as a client sees them: headers, 429, scopes, exemptions, sharing."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from authcore import metrics
+from authcore.rate_limits import consume, parse_rate
+from authcore.store import shared_store
+
+pytestmark = [pytest.mark.real_rate_limits, pytest.mark.urls("tests.authcore.urls")]
+
+
+def rate_limit_hits(scope: str) -> float:
+    return metrics.RATE_LIMIT_HITS.labels(scope=scope)._value.get()
+
+
+def test_every_limited_response_shows_limit_remaining_and_reset(client, settings):
+    settings.RATE_LIMIT_GLOBAL = "3/15m"
+    remaining = []
+    for _ in range(3):
+        response = client.get("/nope")
+        assert response.status_code == 404
+        assert response["X-RateLimit-Limit"] == "3"
+        assert 1 <= int(response["X-RateLimit-Reset"]) <= 900
+        remaining.append(response["X-RateLimit-Remaining"])
+    assert remaining == ["2", "1", "0"]
+
+
+def test_the_request_after_the_limit_is_a_429_with_retry_after(client, settings):
+    settings.RATE_LIMIT_GLOBAL = "2/15m"
+    before = rate_limit_hits("global")
+    client.get("/nope")
+    client.get("/nope")
+    response = client.get("/nope")
+    assert response.status_code == 429
+    assert response.json() == {"detail": "Rate limit exceeded", "code": "rate_limited"}
+    assert response["X-RateLimit-Limit"] == "2"
+    assert response["X-RateLimit-Remaining"] == "0"
+    assert 1 <= int(response["Retry-After"]) <= 900
+    assert response["X-RateLimit-Reset"] == response["Retry-After"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Cache-Control"].startswith("no-store")
+    assert rate_limit_hits("global") == before + 1
+
+
+def test_a_refused_request_does_not_use_up_more_of_the_window(client, settings):
+    settings.RATE_LIMIT_GLOBAL = "1/1h"
+    client.get("/nope")
+    for _ in range(3):
+        assert client.get("/nope").status_code == 429
+    settings.RATE_LIMIT_GLOBAL = "4/1h"  # a new limit is a new window
+    assert client.get("/nope")["X-RateLimit-Remaining"] == "3"
+
+
+def test_the_limit_is_read_from_settings_on_each_request(client, settings):
+    settings.RATE_LIMIT_GLOBAL = "10/1m"
+    assert client.get("/nope")["X-RateLimit-Limit"] == "10"
+    settings.RATE_LIMIT_GLOBAL = "20/1h"
+    assert client.get("/nope")["X-RateLimit-Limit"] == "20"
+
+
+@pytest.mark.django_db
+def test_health_probes_metrics_and_well_known_documents_are_never_limited(client, settings):
+    settings.RATE_LIMIT_GLOBAL = "1/1h"
+    client.get("/nope")
+    assert client.get("/nope").status_code == 429
+    for path in ("/healthz", "/readyz", "/metrics", "/.well-known/test-document.json"):
+        for _ in range(3):
+            response = client.get(path)
+            assert response.status_code == 200, path
+            assert "X-RateLimit-Limit" not in response
+
+
+def test_sign_in_routes_have_the_stricter_auth_limit_on_top(client, settings):
+    settings.RATE_LIMIT_GLOBAL = "100/15m"
+    settings.RATE_LIMIT_AUTH = "2/1h"
+    body = {"name": "alice"}
+    first = client.post("/api/auth/echo", body, content_type="application/json")
+    assert first.status_code == 200
+    assert first["X-RateLimit-Limit"] == "2"
+    assert first["X-RateLimit-Remaining"] == "1"
+    client.post("/api/auth/echo", body, content_type="application/json")
+    refused = client.post("/api/auth/echo", body, content_type="application/json")
+    assert refused.status_code == 429
+    assert refused["X-RateLimit-Limit"] == "2"
+    assert int(refused["Retry-After"]) > 15 * 60  # the hour-long auth window, not the global one
+    elsewhere = client.post("/api/echo", body, content_type="application/json")
+    assert elsewhere.status_code == 200
+    assert elsewhere["X-RateLimit-Limit"] == "100"
+    assert elsewhere["X-RateLimit-Remaining"] == "97"  # two auth calls counted globally too
+
+
+def test_each_client_ip_has_its_own_window(client, settings):
+    settings.RATE_LIMIT_GLOBAL = "1/1h"
+    assert client.get("/nope", REMOTE_ADDR="198.51.100.1").status_code == 404
+    assert client.get("/nope", REMOTE_ADDR="198.51.100.1").status_code == 429
+    assert client.get("/nope", REMOTE_ADDR="198.51.100.2").status_code == 404
+
+
+def test_a_spoofed_forwarded_for_from_an_untrusted_peer_buys_no_new_window(client, settings):
+    settings.RATE_LIMIT_GLOBAL = "1/1h"
+    settings.TRUSTED_PROXIES = []
+    client.get("/nope", REMOTE_ADDR="198.51.100.1")
+    for fake in ("203.0.113.9", "203.0.113.10, 10.0.0.1", "garbage"):
+        response = client.get("/nope", REMOTE_ADDR="198.51.100.1", HTTP_X_FORWARDED_FOR=fake)
+        assert response.status_code == 429
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_window(client, settings):
+    settings.RATE_LIMIT_GLOBAL = "1/1h"
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    proxy = {"REMOTE_ADDR": "10.0.0.5"}
+    assert client.get("/nope", HTTP_X_FORWARDED_FOR="203.0.113.1", **proxy).status_code == 404
+    assert client.get("/nope", HTTP_X_FORWARDED_FOR="203.0.113.1", **proxy).status_code == 429
+    assert client.get("/nope", HTTP_X_FORWARDED_FOR="203.0.113.2", **proxy).status_code == 404
+    # a client prepending a fake hop is still known by the address the proxy saw
+    spoofed = client.get("/nope", HTTP_X_FORWARDED_FOR="192.0.2.77, 203.0.113.1", **proxy)
+    assert spoofed.status_code == 429
+
+
+@pytest.mark.parametrize("use_redis", [True, False], ids=["redis", "memory"])
+def test_concurrent_requests_never_exceed_the_limit(settings, use_redis):
+    """Twenty threads race for ten slots: exactly ten win, in Redis and in the fallback."""
+    if not use_redis:
+        settings.REDIS_URL = ""  # a store without Redis: the per-process fallback
+    store = shared_store()
+    if use_redis and not store.configured:
+        pytest.skip("needs REDIS_URL")
+    rate = parse_rate("10/1m")
+    results: list[bool] = []
+    barrier = threading.Barrier(20)
+
+    def hit() -> None:
+        barrier.wait()
+        results.append(consume([("global", rate)], "192.0.2.50").allowed)
+
+    threads = [threading.Thread(target=hit) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count(True) == 10
+    assert store.using_redis is use_redis
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "seconds"),
+    [
+        ("100/15m", 100, 900),
+        ("5/1h", 5, 3600),
+        ("10/30s", 10, 30),
+        ("1000/1d", 1000, 86400),
+        ("60/minute", 60, 60),
+        ("3/h", 3, 3600),
+    ],
+)
+def test_rates_are_written_n_per_period(text, amount, seconds):
+    rate = parse_rate(text)
+    assert (rate.amount, rate.seconds) == (amount, seconds)
+
+
+@pytest.mark.parametrize("text", ["", "100", "100/", "abc/1h", "0/1h", "10/0m", "10/1w", "-1/1h"])
+def test_a_malformed_rate_is_a_configuration_error(text):
+    with pytest.raises(ImproperlyConfigured):
+        parse_rate(text)

@@ -1,0 +1,213 @@
+"""Redis killed, hung and restarted mid-test: the service keeps answering from memory, says so on
+/readyz, and goes back to Redis when it returns. Each test runs its own throwaway redis-server
+on a free port (the suite's shared Redis is never touched)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+
+from authcore.store import PROBE_INTERVAL, SOCKET_TIMEOUT, reset_shared_store, shared_store
+
+pytestmark = [pytest.mark.urls("tests.authcore.urls"), pytest.mark.slow]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class ThrowawayRedis:
+    port: int
+    folder: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("throwaway redis-server did not start")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(port=self.port)
+
+
+@pytest.fixture
+def throwaway_redis(settings, tmp_path) -> Iterator[ThrowawayRedis]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    server = ThrowawayRedis(port=free_port(), folder=tmp_path)
+    server.start()
+    settings.REDIS_URL = server.url
+    reset_shared_store()
+    try:
+        yield server
+    finally:
+        if server.process and server.process.poll() is None:
+            os.kill(server.process.pid, signal.SIGCONT)
+            server.kill()
+        reset_shared_store()
+
+
+def wait_until(condition, timeout: float = 10.0) -> bool:
+    """Poll (the breaker probes every PROBE_INTERVAL seconds); no assertion on the time taken."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.django_db
+def test_redis_killed_mid_test_falls_back_to_memory_and_returns(client, throwaway_redis):
+    assert client.get("/readyz").json() == {"database": "ok", "redis": "ok", "status": "ok"}
+    assert client.get("/nope").status_code == 404
+    assert throwaway_redis.client().dbsize() > 0  # the rate-limit window lives in Redis
+
+    throwaway_redis.kill()
+
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {
+        "database": "ok",
+        "redis": "unavailable",
+        "fallback": "memory",
+        "status": "ok",
+    }
+    for _ in range(5):
+        response = client.post("/api/echo", {"name": "alice"}, content_type="application/json")
+        assert response.status_code == 200
+        assert "X-RateLimit-Remaining" in response  # limited in memory meanwhile
+    assert shared_store().using_redis is False
+
+    throwaway_redis.start()  # same port, empty
+    assert wait_until(lambda: shared_store().using_redis)
+    assert client.get("/readyz").json()["redis"] == "ok"
+    client.get("/nope")
+    assert throwaway_redis.client().dbsize() > 0  # back on Redis
+
+
+@pytest.mark.real_rate_limits
+def test_the_rate_limit_still_holds_in_memory_while_redis_is_down(
+    client, settings, throwaway_redis
+):
+    settings.RATE_LIMIT_GLOBAL = "2/1h"
+    throwaway_redis.kill()
+    assert client.get("/nope").status_code == 404
+    assert client.get("/nope").status_code == 404
+    refused = client.get("/nope")
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "rate_limited"
+
+
+def test_a_hung_redis_costs_only_the_first_request_a_short_timeout(client, throwaway_redis):
+    """SIGSTOP: the socket accepts but never answers, the worst case for a client.
+
+    Bounds are generous liveness checks (redis-py's defaults would block for seconds per call
+    or forever), not performance assertions.
+    """
+    assert client.get("/nope").status_code == 404  # connection pooled, script loaded
+    assert throwaway_redis.process is not None
+    os.kill(throwaway_redis.process.pid, signal.SIGSTOP)
+
+    started = time.monotonic()
+    assert client.get("/nope").status_code == 404
+    first = time.monotonic() - started
+    assert shared_store().using_redis is False  # the breaker opened on that first timeout
+
+    started = time.monotonic()
+    for _ in range(20):
+        assert client.get("/nope").status_code == 404
+    rest = time.monotonic() - started
+
+    assert first < 10 * SOCKET_TIMEOUT
+    assert rest < 20 * SOCKET_TIMEOUT / 2  # had each waited on the socket: >= 20 timeouts
+
+    os.kill(throwaway_redis.process.pid, signal.SIGCONT)
+    assert wait_until(lambda: shared_store().using_redis, timeout=10 * PROBE_INTERVAL)
+
+
+def test_values_written_during_an_outage_stay_readable_after_redis_returns(throwaway_redis):
+    store = shared_store()
+    throwaway_redis.kill()
+    store.set("challenge:abc", b"issued-during-outage", ttl=60)
+    assert store.using_redis is False
+
+    throwaway_redis.start()
+    assert wait_until(lambda: shared_store().using_redis)
+    assert store.get("challenge:abc") == b"issued-during-outage"
+    assert store.pop("challenge:abc") == b"issued-during-outage"
+    assert store.pop("challenge:abc") is None  # still single use
+
+
+@pytest.mark.real_rate_limits
+def test_a_request_costs_one_redis_round_trip_for_both_limits(client, settings, throwaway_redis):
+    """MONITOR lists every command a client sends (commands run inside a script say "lua")."""
+    settings.RATE_LIMIT_GLOBAL = "100/15m"
+    settings.RATE_LIMIT_AUTH = "50/1h"
+    body = {"name": "alice"}
+    client.post("/api/auth/echo", body, content_type="application/json")  # loads the script
+    seen: list[str] = []
+    monitor_ready = threading.Event()
+
+    def watch() -> None:
+        with throwaway_redis.client().monitor() as monitor:
+            monitor_ready.set()
+            for command in monitor.listen():
+                if command["command"] == "ECHO end-of-test":
+                    return
+                if command["client_type"] != "lua":
+                    seen.append(command["command"].split()[0].upper())
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    assert monitor_ready.wait(5)
+    for _ in range(5):
+        response = client.post("/api/auth/echo", body, content_type="application/json")
+        assert response.status_code == 200
+    throwaway_redis.client().echo("end-of-test")
+    watcher.join(10)
+    assert seen == ["EVALSHA"] * 5

@@ -175,8 +175,9 @@ MIDDLEWARE = [
     "authcore.middleware.security_headers.SecurityHeadersMiddleware",
     "authcore.middleware.metrics.RequestMetricsMiddleware",
     "authcore.middleware.errors.JsonErrorMiddleware",
-    "authcore.middleware.rate_limit.RateLimitMiddleware",
+    # CORS before the rate limit, so a browser can read a cross-origin 429.
     "corsheaders.middleware.CorsMiddleware",
+    "authcore.middleware.rate_limit.RateLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -278,6 +279,7 @@ REST_FRAMEWORK = {
     # told apart by iss), then the browser-session cookie with its CSRF check.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "tokens.authentication.BearerTokenAuthentication",
+        "sessions_app.authentication.ProviderBearerAuthentication",
         "sessions_app.authentication.SessionCookieAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],

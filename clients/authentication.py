@@ -1,0 +1,81 @@
+"""DRF authentication of the client service: ``x-api-key`` and the master HTTP Basic.
+
+``ApiKeyAuthentication`` sets ``request.user = None`` and ``request.auth = Client``;
+``MasterBasicAuthentication`` sets ``request.auth = MASTER``. Both return None when their
+header is absent (not my scheme, as DRF's classes do) and raise typed errors otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, BasicAuthentication
+from rest_framework.request import Request
+
+from authcore.client_ip import client_ip
+from clients import app_settings
+from clients.exceptions import InvalidMasterCredentials, MasterDisabled
+from clients.models import Client
+from clients.services import authenticate_api_key, authenticate_master, master_enabled
+
+API_KEY_HEADER = "x-api-key"
+
+
+class Master:
+    """``request.auth`` of a request authenticated with the master credentials."""
+
+    def __repr__(self) -> str:
+        return "<Master>"
+
+
+MASTER = Master()
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """A client's API key in the ``x-api-key`` header."""
+
+    def _presented(self, request: Request) -> str | None:
+        value = request.headers.get(API_KEY_HEADER)
+        return value.strip() if value and value.strip() else None
+
+    def authenticate(self, request: Request) -> tuple[None, Client] | None:
+        presented = self._presented(request)
+        if presented is None:
+            return None
+        return None, authenticate_api_key(presented=presented, ip=client_ip(request))
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'ApiKey header="{API_KEY_HEADER}"'
+
+
+class ApiKeyOrFallbackAuthentication(ApiKeyAuthentication):
+    """``x-api-key``, else the deployment's ``CLIENT_API_KEY`` (only ``POST /api/tokens``)."""
+
+    def _presented(self, request: Request) -> str | None:
+        return super()._presented(request) or app_settings.CLIENT_API_KEY or None
+
+
+class MasterBasicAuthentication(BasicAuthentication):
+    """HTTP Basic with ``MASTER_USERNAME``/``MASTER_PASSWORD`` (DRF parses the header).
+
+    With no master credentials configured every request is refused with 403
+    ``master_disabled``, whatever it sends: there is no default password.
+    """
+
+    www_authenticate_realm = "authcore-master"
+
+    def authenticate(self, request: Request) -> tuple[None, Master] | None:
+        if not master_enabled():
+            raise MasterDisabled()
+        try:
+            result = super().authenticate(request)
+        except exceptions.AuthenticationFailed:  # DRF's malformed-header errors
+            raise InvalidMasterCredentials() from None
+        return None if result is None else (None, MASTER)
+
+    def authenticate_credentials(
+        self, userid: str, password: str, request: Any = None
+    ) -> tuple[Any, Any]:
+        authenticate_master(username=userid, password=password, ip=client_ip(request))
+        return None, MASTER

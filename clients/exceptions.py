@@ -1,0 +1,83 @@
+"""Typed errors of the client service, each with a stable ``code`` (API.md "Client service")."""
+
+from __future__ import annotations
+
+from authcore.exceptions import (
+    AuthenticationFailed,
+    Conflict,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ValidationFailed,
+)
+
+
+class MasterDisabled(PermissionDenied):
+    code = "master_disabled"
+    detail = "Client creation is disabled: MASTER_USERNAME and MASTER_PASSWORD are not configured."
+
+
+class MasterCredentialsMissing(NotAuthenticated):
+    code = "not_authenticated"
+    detail = "Master credentials (HTTP Basic) are required."
+    headers = {"WWW-Authenticate": 'Basic realm="authcore-master", charset="UTF-8"'}
+
+
+class InvalidMasterCredentials(AuthenticationFailed):
+    code = "invalid_master_credentials"
+    detail = "Invalid master credentials."
+    headers = {"WWW-Authenticate": 'Basic realm="authcore-master", charset="UTF-8"'}
+
+
+class ApiKeyMissing(NotAuthenticated):
+    code = "not_authenticated"
+    detail = "An API key is required in the x-api-key header."
+    headers = {"WWW-Authenticate": 'ApiKey header="x-api-key"'}
+
+
+class InvalidApiKey(AuthenticationFailed):
+    code = "invalid_api_key"
+    detail = "Invalid API key."
+    headers = {"WWW-Authenticate": 'ApiKey header="x-api-key"'}
+
+
+class InvalidUserCredentials(AuthenticationFailed):
+    """Wrong identifier and wrong secret are this same error (no user enumeration)."""
+
+    code = "invalid_credentials"
+    detail = "Invalid identifier or secret."
+
+
+class CredentialLocked(RateLimited):
+    """Brute-force lockout: the same 429 as a rate limit (API.md "Cross-cutting")."""
+
+    code = "rate_limited"
+    detail = "Rate limit exceeded"
+
+
+class ClientNotFound(NotFound):
+    code = "not_found"
+    detail = "No such client."
+
+
+class TokenNotFound(NotFound):
+    code = "not_found"
+    detail = "No such token."
+
+
+class IdentifierTaken(Conflict):
+    code = "identifier_taken"
+    detail = "A user with this identifier already exists for this client."
+
+
+class ExpiresInTooLarge(ValidationFailed):
+    code = "expires_in_too_large"
+    detail = "expires_in is larger than the longest token lifetime allowed (TOKEN_MAX_TTL)."
+
+
+class ApiKeyRequired(PermissionDenied):
+    """A Bearer token where only a client's API key may act (e.g. DELETE /api/tokens/{jti})."""
+
+    code = "api_key_required"
+    detail = "This call needs the client's API key in the x-api-key header."

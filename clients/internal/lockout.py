@@ -1,0 +1,131 @@
+"""Brute-force lockout of credentials, after Keycloak's brute-force detection.
+
+Failures on one *subject* are counted in the shared store for ``LOCKOUT_WINDOW`` seconds; the
+``LOCKOUT_MAX_FAILURES``-th failure locks the subject for ``LOCKOUT_SECONDS``. While locked,
+every attempt on that subject is refused with 429 ``rate_limited`` and ``Retry-After`` before
+the credential is even checked, so a correct guess during the lock teaches nothing. A success
+clears the failure count (Keycloak does the same).
+
+Subjects never depend on whether the account exists (API.md "Cross-cutting"): master
+credentials are counted per client IP, an API key per (lookup id, client IP) and a user secret
+per (client, identifier). Subjects are hashed into the store keys so identifiers and IPs do not
+sit in Redis in clear.
+
+API keys are counted per source IP too because their lookup id is not secret (it is shown in
+the admin and in logs): a lockout per lookup id alone would let anyone who saw it stop a
+client's production traffic with a handful of bad requests. Guessing a 256-bit secret from
+many addresses remains hopeless, which is why this costs no security.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from authcore.audit import record_event
+from authcore.metrics import AUTH_FAILURES, RATE_LIMIT_HITS
+from authcore.store import shared_store
+from clients import app_settings
+from clients.exceptions import CredentialLocked
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One lockable credential: ``scope`` is ``master``, ``api_key`` or ``user_secret``."""
+
+    scope: str
+    parts: tuple[str, ...]
+
+    @property
+    def digest(self) -> str:
+        joined = "\x1f".join(self.parts).encode("utf-8", "surrogatepass")
+        return hashlib.sha256(joined).hexdigest()[:40]
+
+    @property
+    def failures_name(self) -> str:
+        return f"lockout:{self.scope}:failures:{self.digest}"
+
+    @property
+    def lock_name(self) -> str:
+        return f"lockout:{self.scope}:locked:{self.digest}"
+
+
+def master_subject(ip: str) -> Subject:
+    return Subject("master", (ip,))
+
+
+def api_key_subject(lookup_id: str | None, ip: str) -> Subject:
+    return Subject("api_key", (lookup_id or "-", ip))
+
+
+def user_secret_subject(client_id: str, identifier: str) -> Subject:
+    return Subject("user_secret", (client_id, identifier))
+
+
+def ensure_not_locked(*subjects: Subject) -> list[Subject]:
+    """Raise ``CredentialLocked`` if any subject is locked (one store round trip).
+
+    Returns:
+        The subjects that have failures on record, for ``clear_failures`` after a success
+        (so a clean success costs no second round trip).
+
+    Raises:
+        CredentialLocked: 429 with ``Retry-After`` = seconds until the lock ends.
+    """
+    if not subjects:
+        return []
+    names = [name for s in subjects for name in (s.lock_name, s.failures_name)]
+    values = shared_store().mget(names)
+    now = time.time()
+    with_failures: list[Subject] = []
+    for index, subject in enumerate(subjects):
+        lock, failures = values[2 * index], values[2 * index + 1]
+        if failures is not None:
+            with_failures.append(subject)
+        if lock is None:
+            continue
+        try:
+            until = float(lock)
+        except ValueError:
+            until = now + app_settings.LOCKOUT_SECONDS
+        if until > now:
+            RATE_LIMIT_HITS.labels(scope="lockout").inc()
+            raise CredentialLocked(retry_after=int(until - now) + 1)
+    return with_failures
+
+
+def record_failure(subject: Subject, *, reason: str, target: str = "") -> bool:
+    """Count one failed attempt; lock the subject when the threshold is reached.
+
+    Returns:
+        True if this failure locked the subject.
+    """
+    AUTH_FAILURES.labels(reason=reason).inc()
+    store = shared_store()
+    count = store.incr(subject.failures_name, app_settings.LOCKOUT_WINDOW)
+    locked = count >= app_settings.LOCKOUT_MAX_FAILURES
+    record_event(
+        f"{subject.scope}.auth_failed",
+        target=target,
+        outcome="failure",
+        detail={"reason": reason, "failures": count},
+    )
+    if locked:
+        seconds = app_settings.LOCKOUT_SECONDS
+        store.set(subject.lock_name, f"{time.time() + seconds:.3f}", ttl=seconds)
+        store.delete(subject.failures_name)
+        record_event(
+            f"{subject.scope}.locked_out",
+            target=target,
+            outcome="locked",
+            detail={"seconds": seconds, "failures": count},
+        )
+    return locked
+
+
+def clear_failures(subjects: Sequence[Subject]) -> None:
+    """Forget the failures of subjects that just authenticated."""
+    if subjects:
+        shared_store().delete(*(subject.failures_name for subject in subjects))

@@ -1,0 +1,288 @@
+"""Writes of the client service: clients and their keys, client users, master and key checks.
+
+API.md "Client service". Credentials are checked here, not in views, so the lockout, the
+metrics and the audit trail apply whichever door a request comes through (API or admin).
+Token calls (issue, introspect, revoke) live in ``clients.token_services``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+
+from authcore.audit import record_event
+from clients import app_settings
+from clients.exceptions import (
+    ClientNotFound,
+    IdentifierTaken,
+    InvalidApiKey,
+    InvalidMasterCredentials,
+    InvalidUserCredentials,
+    MasterDisabled,
+)
+from clients.internal.credential_hashing import (
+    PURPOSE_API_KEY,
+    PURPOSE_USER_SECRET,
+    check_against_dummy,
+    check_secret,
+    generate_api_key,
+    generate_user_secret,
+    hash_secret,
+    parse_api_key,
+)
+from clients.internal.lockout import (
+    api_key_subject,
+    clear_failures,
+    ensure_not_locked,
+    master_subject,
+    record_failure,
+    user_secret_subject,
+)
+from clients.models import Client, ClientUser
+from clients.selectors import client_by_id, client_by_key_id, client_user_by_identifier
+
+MASTER_ACTOR = ("master", "")
+
+
+@dataclass(frozen=True)
+class ClientWithKey:
+    """A client and its new API key, which exists only in this object (never stored)."""
+
+    client: Client
+    api_key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ClientUserWithSecret:
+    """A client user and its new secret, which exists only in this object (never stored)."""
+
+    client_user: ClientUser
+    secret: str = field(repr=False)
+
+
+# --- master credentials -----------------------------------------------------------------
+
+
+def master_enabled() -> bool:
+    """Whether ``MASTER_USERNAME`` and ``MASTER_PASSWORD`` are both configured."""
+    return bool(app_settings.MASTER_USERNAME and app_settings.MASTER_PASSWORD)
+
+
+def _digest(value: str) -> bytes:
+    # Equal-length inputs for compare_digest, which leaks only a length difference.
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).digest()
+
+
+def authenticate_master(*, username: str, password: str, ip: str) -> None:
+    """Check the master credentials (HTTP Basic) in constant time.
+
+    Failures are counted per client IP and lock that IP out for a while.
+
+    Raises:
+        MasterDisabled: 403, the master credentials are not configured (no default password).
+        CredentialLocked: 429, too many recent failures from this IP.
+        InvalidMasterCredentials: 401.
+    """
+    if not master_enabled():
+        raise MasterDisabled()
+    subject = master_subject(ip)
+    pending = ensure_not_locked(subject)
+    # Both comparisons always run: no early exit tells a right username from a wrong one.
+    username_ok = constant_time_compare(_digest(username), _digest(app_settings.MASTER_USERNAME))
+    password_ok = constant_time_compare(_digest(password), _digest(app_settings.MASTER_PASSWORD))
+    if not (username_ok and password_ok):
+        record_failure(subject, reason="master_credentials", target="master")
+        raise InvalidMasterCredentials()
+    clear_failures(pending)
+
+
+# --- clients and API keys ---------------------------------------------------------------
+
+
+def create_client(*, name: str, actor: Any = MASTER_ACTOR) -> ClientWithKey:
+    """Create a client with a fresh API key, returned this once.
+
+    Args:
+        name: a human label for the client.
+        actor: who creates it (the master credentials, or a staff user in the admin).
+    """
+    generated = generate_api_key()
+    with transaction.atomic():
+        client = Client.objects.create(
+            name=name,
+            key_id=generated.lookup_id,
+            key_hash=generated.hashed,
+            key_rotated_at=timezone.now(),
+        )
+        record_event("client.created", actor=actor, target=f"client:{client.pk}")
+    return ClientWithKey(client=client, api_key=generated.raw)
+
+
+def rotate_client_key(*, client_id: str, actor: Any = MASTER_ACTOR) -> ClientWithKey:
+    """Give a client a new API key; the old key is refused from the moment this commits.
+
+    Raises:
+        ClientNotFound: 404, no client with this id.
+    """
+    generated = generate_api_key()
+    with transaction.atomic():
+        found = client_by_id(client_id)
+        if found is None:
+            raise ClientNotFound()
+        client = Client.objects.select_for_update().get(pk=found.pk)
+        client.key_id = generated.lookup_id
+        client.key_hash = generated.hashed
+        client.key_rotated_at = timezone.now()
+        client.save(update_fields=["key_id", "key_hash", "key_rotated_at"])
+        record_event("client.key_rotated", actor=actor, target=f"client:{client.pk}")
+    return ClientWithKey(client=client, api_key=generated.raw)
+
+
+def delete_client(*, client: Client, actor: Any = None) -> None:
+    """Delete a client: its tokens are revoked, its memberships go; the users stay."""
+    from tokens.services import revoke_tokens_of_client
+
+    with transaction.atomic():
+        revoke_tokens_of_client(client_id=str(client.pk), actor=actor)
+        record_event("client.deleted", actor=actor, target=f"client:{client.pk}")
+        client.delete()
+
+
+def authenticate_api_key(*, presented: str, ip: str) -> Client:
+    """The client owning ``presented`` (an ``x-api-key`` value).
+
+    The key is found by its non-secret lookup id and compared as a keyed hash in constant
+    time; an unknown or malformed key runs the same hash against a dummy (no enumeration).
+    Failures are counted per (lookup id, client IP), see ``clients.internal.lockout``.
+
+    Raises:
+        CredentialLocked: 429, too many recent failures for this key from this IP.
+        InvalidApiKey: 401.
+    """
+    parsed = parse_api_key(presented)
+    subject = api_key_subject(parsed.lookup_id, ip)
+    pending = ensure_not_locked(subject)
+    client = client_by_key_id(parsed.lookup_id) if parsed.lookup_id else None
+    if client is None:
+        check_against_dummy(parsed.raw, purpose=PURPOSE_API_KEY)
+        matched = must_update = False
+    else:
+        result = check_secret(parsed.raw, client.key_hash, purpose=PURPOSE_API_KEY)
+        matched, must_update = result.matches, result.must_update
+    if client is None or not matched:
+        record_failure(subject, reason="api_key", target=f"api_key:{parsed.lookup_id or '-'}")
+        raise InvalidApiKey()
+    if must_update:  # matched under a SECRET_KEY_FALLBACKS entry: re-key under the current one
+        client.key_hash = hash_secret(parsed.raw, purpose=PURPOSE_API_KEY)
+        Client.objects.filter(pk=client.pk).update(key_hash=client.key_hash)
+    clear_failures(pending)
+    return client
+
+
+# --- client users -----------------------------------------------------------------------
+
+# Usernames Django's validator accepts (ASCII only, so no look-alike characters).
+_USERNAME_SAFE = re.compile(r"^[A-Za-z0-9_.@+-]{1,120}$")
+
+
+def _username_candidates(client: Client, identifier: str) -> list[str]:
+    """Readable, globally unique usernames for a client user, best first.
+
+    ``User.username`` is unique across Authcore while an identifier is unique only within
+    its client, so the client's short id is appended. A taken name falls back to a random
+    suffix rather than failing (someone may have registered it as a passkey username).
+    """
+    if _USERNAME_SAFE.match(identifier):
+        base = identifier
+    else:
+        base = "u" + hashlib.sha256(identifier.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    readable = f"{base}+{client.pk.hex[:8]}"
+    return [readable, *(f"{readable}-{secrets.token_hex(4)}" for _ in range(3))]
+
+
+def _create_user_for(client: Client, identifier: str) -> Any:
+    user_model = get_user_model()
+    for candidate in _username_candidates(client, identifier):
+        try:
+            with transaction.atomic():
+                return user_model.objects.create_user(username=candidate, password=None)
+        except IntegrityError:
+            continue
+    raise IntegrityError("no free username for a client user")
+
+
+def create_client_user(*, client: Client, identifier: str, email: str = "") -> ClientUserWithSecret:
+    """Create an Authcore user known to ``client`` by ``identifier``, with a one-time secret.
+
+    The user is the ordinary ``authcore.User`` (it may later add a passkey). The email given
+    by the client is kept on the membership, not on ``User.email``: an unverified address
+    chosen by a client must not claim the address's email sign-in for everyone, and the
+    global uniqueness of ``User.email`` would tell one client about another's users.
+
+    Raises:
+        IdentifierTaken: 409, ``identifier`` already exists for this client (only this client's
+            users are considered).
+    """
+    generated = generate_user_secret()
+    with transaction.atomic():
+        if ClientUser.objects.filter(client=client, identifier=identifier).exists():
+            raise IdentifierTaken()
+        user = _create_user_for(client, identifier)
+        try:
+            with transaction.atomic():
+                client_user = ClientUser.objects.create(
+                    client=client,
+                    user=user,
+                    identifier=identifier,
+                    email=email,
+                    secret_tag=generated.lookup_id,
+                    secret_hash=generated.hashed,
+                )
+        except IntegrityError as error:  # a concurrent request created the same identifier
+            raise IdentifierTaken() from error
+        record_event(
+            "client_user.created",
+            actor=client,
+            target=f"user:{user.pk}",
+            detail={"client": str(client.pk)},
+        )
+    return ClientUserWithSecret(client_user=client_user, secret=generated.raw)
+
+
+def authenticate_client_user(*, client: Client, identifier: str, secret: str) -> ClientUser:
+    """The user of ``client`` with this identifier and secret.
+
+    A wrong identifier and a wrong secret are the same error after the same work: for an
+    unknown identifier the secret is hashed against a dummy. Failures lock the identifier
+    (within this client) whether or not it exists.
+
+    Raises:
+        CredentialLocked: 429, too many recent failures for this identifier.
+        InvalidUserCredentials: 401.
+    """
+    subject = user_secret_subject(str(client.pk), identifier)
+    pending = ensure_not_locked(subject)
+    client_user = client_user_by_identifier(client=client, identifier=identifier)
+    if client_user is None:
+        check_against_dummy(secret, purpose=PURPOSE_USER_SECRET)
+        matched = must_update = False
+    else:
+        result = check_secret(secret, client_user.secret_hash, purpose=PURPOSE_USER_SECRET)
+        matched = result.matches and client_user.user.is_active
+        must_update = result.must_update
+    if client_user is None or not matched:
+        record_failure(subject, reason="user_secret", target=f"client:{client.pk}")
+        raise InvalidUserCredentials()
+    if must_update:
+        client_user.secret_hash = hash_secret(secret, purpose=PURPOSE_USER_SECRET)
+        ClientUser.objects.filter(pk=client_user.pk).update(secret_hash=client_user.secret_hash)
+    clear_failures(pending)
+    return client_user

@@ -1,0 +1,115 @@
+"""Token calls of the client service: issue, introspect, revoke (API.md "Client service").
+
+Everything token-shaped goes through ``tokens.services`` and ``tokens.selectors``; this module
+only adds the client service's rules: a client sees and revokes only tokens carrying its own
+``client_id``, a bearer only tokens of its own user.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authcore.exceptions import AuthcoreError
+from clients import app_settings
+from clients.exceptions import ExpiresInTooLarge, TokenNotFound
+from clients.models import Client
+from clients.services import authenticate_client_user
+from tokens.selectors import token_by_jti
+from tokens.services import IssuedToken, issue_token, revoke_token, verify_token
+
+
+def issue_client_token(
+    *, client: Client, identifier: str, secret: str, expires_in: int | None = None
+) -> IssuedToken:
+    """Exchange a client user's identifier and secret for an access token.
+
+    The token lives ``expires_in`` seconds (default ``TOKEN_DEFAULT_TTL``) and carries the
+    client's id as ``client_id``.
+
+    Raises:
+        ExpiresInTooLarge: 400, ``expires_in`` above ``TOKEN_MAX_TTL`` (checked before the
+            credentials, so a bad body never counts as a failed sign-in).
+        CredentialLocked: 429; InvalidUserCredentials: 401 (see ``authenticate_client_user``).
+    """
+    ttl = app_settings.TOKEN_DEFAULT_TTL if expires_in is None else expires_in
+    if ttl > app_settings.TOKEN_MAX_TTL:
+        raise ExpiresInTooLarge()
+    client_user = authenticate_client_user(client=client, identifier=identifier, secret=secret)
+    return issue_token(user=client_user.user, kind="client", ttl=ttl, client_id=str(client.pk))
+
+
+def introspect_token(*, client: Client, raw: str) -> dict[str, Any]:
+    """RFC 7662 §2.2: ``{"active": true, ...claims}`` for an active token of this client.
+
+    Anything else (malformed, expired, revoked, another client's token, a token of no client)
+    is ``{"active": false}`` and nothing more, so a client learns nothing about tokens that
+    are not its own (RFC 7662 §4).
+    """
+    try:
+        verified = verify_token(raw)
+    except AuthcoreError:
+        return {"active": False}
+    if verified.client_id != str(client.pk):
+        return {"active": False}
+    return {
+        **verified.claims,
+        "active": True,
+        "token_type": "Bearer",
+        "username": verified.user.get_username(),
+    }
+
+
+def _jti_of(raw: str) -> tuple[str, Any] | None:
+    """(jti, user id) of a token that still verifies, else None."""
+    try:
+        verified = verify_token(raw)
+    except AuthcoreError:
+        return None
+    return verified.jti, verified.user.pk
+
+
+def revoke_token_as_client(
+    *, client: Client, token: str | None = None, jti: str | None = None
+) -> bool:
+    """RFC 7009 §2.1 for a client: revoke one of its own tokens, named by value or by jti.
+
+    An unknown, invalid, already revoked or foreign token is not an error (RFC 7009 §2.2:
+    the answer is 200 either way); it is simply left alone. True if something was revoked.
+    """
+    if token is not None:
+        found = _jti_of(token)
+        jti = found[0] if found else None
+    if not jti:
+        return False
+    record = token_by_jti(jti)
+    if record is None or record.client_id != str(client.pk):
+        return False
+    return revoke_token(jti=jti, actor=client)
+
+
+def revoke_token_as_user(*, user: Any, token: str | None = None, jti: str | None = None) -> bool:
+    """RFC 7009 §2.1 for a bearer: revoke a token of the same user (itself or another).
+
+    Like ``revoke_token_as_client``, another user's or an unknown token is left alone.
+    """
+    if token is not None:
+        found = _jti_of(token)
+        jti = found[0] if found else None
+    if not jti:
+        return False
+    record = token_by_jti(jti)
+    if record is None or str(record.user_id) != str(user.pk):
+        return False
+    return revoke_token(jti=jti, actor=user)
+
+
+def delete_token_of_client(*, client: Client, jti: str) -> None:
+    """``DELETE /api/tokens/{jti}``: revoke a token of this client.
+
+    Raises:
+        TokenNotFound: 404, no such token or another client's (the two look the same).
+    """
+    record = token_by_jti(jti)
+    if record is None or record.client_id != str(client.pk):
+        raise TokenNotFound()
+    revoke_token(jti=jti, actor=client)

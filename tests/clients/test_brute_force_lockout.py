@@ -1,0 +1,154 @@
+"""Brute-force lockout on master, API key and user secret (API.md "Cross-cutting").
+
+After ``LOCKOUT_MAX_FAILURES`` (5) failures the credential answers 429 ``rate_limited`` with
+``Retry-After`` for a while, even to the right secret, and alike whether or not the username
+or identifier exists.
+"""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from authcore.models import AuditEvent
+from tests.clients.conftest import MASTER_PASSWORD, MASTER_USERNAME, basic, create_user
+
+pytestmark = pytest.mark.django_db
+MAX_FAILURES = 5
+
+
+def _metric(api_client, name: str, **labels: str) -> float:
+    text = api_client.get("/metrics").content.decode()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    return 0.0
+
+
+def _assert_locked(response) -> None:
+    assert response.status_code == 429
+    assert response.json() == {"detail": "Rate limit exceeded", "code": "rate_limited"}
+    assert int(response["Retry-After"]) > 0
+
+
+def _token_attempt(api_client, backend, identifier, secret, **extra):
+    return api_client.post(
+        "/api/tokens",
+        {"identifier": identifier, "secret": secret},
+        format="json",
+        headers=backend.headers,
+        **extra,
+    )
+
+
+def test_master_auth_is_locked_per_ip_after_repeated_failures(api_client, master):
+    lockouts_before = _metric(api_client, "authcore_rate_limit_hits_total", scope="lockout")
+    wrong = basic(MASTER_USERNAME, "guess")
+    statuses = [
+        api_client.post("/api/clients", {"name": "x"}, format="json", headers=wrong).status_code
+        for _ in range(MAX_FAILURES)
+    ]
+    assert statuses == [401] * MAX_FAILURES
+
+    # Locked: even the right password from this IP is refused for now.
+    _assert_locked(api_client.post("/api/clients", {"name": "x"}, format="json", headers=master))
+    # Another address is not locked out by this one.
+    other_ip = api_client.post(
+        "/api/clients", {"name": "x"}, format="json", headers=master, REMOTE_ADDR="198.51.100.7"
+    )
+    assert other_ip.status_code == 201
+    lockouts_after = _metric(api_client, "authcore_rate_limit_hits_total", scope="lockout")
+    assert lockouts_after == lockouts_before + 1
+    assert AuditEvent.objects.filter(action="master.locked_out").count() == 1
+
+
+def test_a_wrong_master_username_counts_the_same_as_a_wrong_password(api_client, master):
+    for index in range(MAX_FAILURES):
+        headers = basic(f"nobody{index}", MASTER_PASSWORD)
+        response = api_client.post("/api/clients", {"name": "x"}, format="json", headers=headers)
+        assert response.status_code == 401
+    _assert_locked(api_client.post("/api/clients", {"name": "x"}, format="json", headers=master))
+
+
+def test_an_identifiers_secret_is_locked_alike_whether_or_not_the_identifier_exists(
+    api_client, backend
+):
+    known = create_user(api_client, backend, "known-user")
+    failures_before = _metric(api_client, "authcore_auth_failures_total", reason="user_secret")
+
+    def run(identifier: str, right_secret: str):
+        answers = [
+            _token_attempt(api_client, backend, identifier, "us_wrong").status_code
+            for _ in range(MAX_FAILURES)
+        ]
+        locked = _token_attempt(api_client, backend, identifier, right_secret)
+        return answers, locked
+
+    known_answers, known_locked = run("known-user", known.secret)
+    unknown_answers, unknown_locked = run("no-such-user", known.secret)
+
+    assert known_answers == unknown_answers == [401] * MAX_FAILURES
+    _assert_locked(known_locked)
+    _assert_locked(unknown_locked)
+    assert known_locked.json() == unknown_locked.json()
+    assert set(known_locked.headers) == set(unknown_locked.headers)
+    failures_after = _metric(api_client, "authcore_auth_failures_total", reason="user_secret")
+    assert failures_after == failures_before + 2 * MAX_FAILURES
+    assert AuditEvent.objects.filter(action="user_secret.locked_out").count() == 2
+
+
+def test_a_locked_identifier_does_not_lock_other_users_of_the_client(api_client, backend):
+    bob = create_user(api_client, backend, "bob")
+    for _ in range(MAX_FAILURES):
+        _token_attempt(api_client, backend, "mallory-target", "us_wrong")
+    assert _token_attempt(api_client, backend, bob.identifier, bob.secret).status_code == 201
+
+
+def test_the_same_identifier_in_another_client_is_not_locked(api_client, backend, other_backend):
+    theirs = create_user(api_client, other_backend, "shared-name")
+    for _ in range(MAX_FAILURES + 1):
+        _token_attempt(api_client, backend, "shared-name", "us_wrong")
+    assert (
+        _token_attempt(api_client, other_backend, "shared-name", theirs.secret).status_code == 201
+    )
+
+
+def test_a_success_before_the_threshold_resets_the_count(api_client, backend):
+    carol = create_user(api_client, backend, "carol")
+    for _ in range(MAX_FAILURES - 1):
+        assert _token_attempt(api_client, backend, "carol", "us_wrong").status_code == 401
+    assert _token_attempt(api_client, backend, "carol", carol.secret).status_code == 201
+    for _ in range(MAX_FAILURES - 1):
+        assert _token_attempt(api_client, backend, "carol", "us_wrong").status_code == 401
+    assert _token_attempt(api_client, backend, "carol", carol.secret).status_code == 201
+
+
+def test_an_api_key_is_locked_alike_whether_or_not_its_lookup_id_exists(api_client, backend):
+    real_lookup = backend.api_key.split(".")[0]
+    forged_known = f"{real_lookup}.{'A' * 43}"
+    forged_unknown = f"ak_{'0' * 16}.{'A' * 43}"
+
+    def run(key: str):
+        return [
+            api_client.post(
+                "/api/users", {"identifier": "x"}, format="json", headers={"x-api-key": key}
+            ).status_code
+            for _ in range(MAX_FAILURES)
+        ]
+
+    assert run(forged_known) == run(forged_unknown) == [401] * MAX_FAILURES
+    # This IP can no longer try this key, not even the right one...
+    _assert_locked(
+        api_client.post("/api/users", {"identifier": "x"}, format="json", headers=backend.headers)
+    )
+    # ...while the backend's own servers elsewhere keep working (the lookup id is not secret:
+    # a lock per lookup id alone would let anyone who saw it stop the client's traffic).
+    elsewhere = api_client.post(
+        "/api/users",
+        {"identifier": "x"},
+        format="json",
+        headers=backend.headers,
+        REMOTE_ADDR="203.0.113.9",
+    )
+    assert elsewhere.status_code == 201

@@ -64,3 +64,9 @@ class SessionCookieAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'Cookie realm="authcore"'
+
+
+# Provider-issued bearer JWTs (registered in REST_FRAMEWORK after Authcore's Bearer class).
+from sessions_app.bearer import ProviderBearerAuthentication, ProviderToken  # noqa: E402
+
+__all__ = ["ProviderBearerAuthentication", "ProviderToken", "SessionCookieAuthentication"]

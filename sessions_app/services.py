@@ -178,3 +178,19 @@ def prune_expired() -> int:
     """Delete index rows of expired sessions (the store forgets them by TTL on its own)."""
     deleted, _ = BrowserSession.objects.filter(expires_at__lte=timezone.now()).delete()
     return deleted
+
+
+# The OpenID Connect sign-in, so that every service is importable from here.
+from sessions_app.oidc.flow import complete_login, start_login  # noqa: E402
+
+__all__ = [
+    "clear_session_cookies",
+    "complete_login",
+    "end_session",
+    "end_sessions_of_user",
+    "open_session",
+    "prune_expired",
+    "refresh_session",
+    "set_session_cookie",
+    "start_login",
+]

@@ -7,15 +7,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponseRedirect
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from sessions_app import app_settings
 from sessions_app.authentication import SessionCookieAuthentication
 from sessions_app.csrf import make_csrf_token
-from sessions_app.exceptions import NoSession
+from sessions_app.exceptions import NoSession, UnknownProvider
 from sessions_app.internal.session_store import UserSession
-from sessions_app.services import clear_session_cookies, end_session, refresh_session
+from sessions_app.selectors import session_by_id
+from sessions_app.services import (
+    clear_session_cookies,
+    complete_login,
+    end_session,
+    open_session,
+    refresh_session,
+    start_login,
+)
 
 
 def user_json(user: Any) -> dict[str, Any]:
@@ -82,3 +92,74 @@ class RefreshView(SessionView):
             "expires_at": fresh.expires_at.isoformat(),
         }
         return response
+
+
+class LoginView(APIView):
+    """``GET /auth/web/login?provider=NAME&next=/path``: 302 to the provider."""
+
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+
+    def get(self, request: Request) -> HttpResponseRedirect:
+        provider = request.query_params.get("provider")
+        if not provider:
+            raise UnknownProvider("Name an OpenID provider: ?provider=NAME.")
+        start = start_login(
+            request=request._request,
+            provider_name=provider,
+            next_path=request.query_params.get("next", "/"),
+        )
+        response = HttpResponseRedirect(start.authorization_url)
+        response.set_cookie(
+            app_settings.AUTH_COOKIE,
+            start.auth_session_id,
+            max_age=app_settings.AUTH_SESSION_TTL,
+            path="/",
+            secure=app_settings.COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
+
+
+class CallbackView(APIView):
+    """``GET /auth/web/callback?code&state``: opens the session, 302 to ``next``."""
+
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+
+    def get(self, request: Request) -> HttpResponseRedirect:
+        result = complete_login(
+            request=request._request,
+            params=request.query_params,
+            auth_session_id=request.COOKIES.get(app_settings.AUTH_COOKIE),
+        )
+        response = HttpResponseRedirect(result.next_path)
+        previous = session_by_id(request.COOKIES.get(app_settings.SESSION_COOKIE, ""))
+        if previous is not None:  # a new sign-in replaces the browser's old session
+            end_session(key_hash=previous.key_hash, actor=result.user, reason="replaced")
+        open_session(
+            request=request,
+            response=response,
+            user=result.user,
+            method=f"oidc:{result.provider.name}",
+        )
+        response.delete_cookie(app_settings.AUTH_COOKIE, path="/", samesite="Lax")
+        return response
+
+
+class TokenView(SessionView):
+    """``POST /auth/web/token``: a short-lived Authcore access token for the session's user."""
+
+    def post(self, request: Request) -> Response:
+        from tokens.services import issue_token
+
+        user, _ = self.session(request)
+        issued = issue_token(user=user, kind="session", ttl=app_settings.PASSKEY_TOKEN_TTL)
+        return Response(
+            {
+                "access_token": issued.raw,
+                "token_type": issued.token_type,
+                "expires_in": issued.expires_in,
+            }
+        )

@@ -66,3 +66,70 @@ def open_browser_session(user: User, user_agent: str = BROWSER_UA) -> Browser:
 @pytest.fixture
 def browser(user: User) -> Browser:
     return open_browser_session(user)
+
+
+# --- a real OpenID provider ------------------------------------------------------------------
+
+from collections.abc import Callable, Iterator  # noqa: E402
+
+from tests.sessions_app.oidc_peer import (  # noqa: E402
+    CLIENT_ID,
+    CLIENT_SECRET,
+    OidcProviderProcess,
+    SigningKeys,
+    WebBrowser,
+)
+
+
+@pytest.fixture(scope="session")
+def provider_keys() -> SigningKeys:
+    return SigningKeys()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(live_server: Any, provider_keys: SigningKeys) -> Iterator[OidcProviderProcess]:
+    """The Node OpenID provider for the whole run, redirecting to the live server's callback."""
+    process = OidcProviderProcess(
+        redirect_uri=f"{live_server.url}/auth/web/callback", keys=provider_keys
+    )
+    yield process
+    process.stop()
+
+
+def provider_entry(issuer: str, name: str = "test") -> dict[str, Any]:
+    return {
+        "name": name,
+        "issuer": issuer,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "scopes": "openid email profile",
+    }
+
+
+@pytest.fixture
+def oidc_settings(settings: Any, live_server: Any, oidc_provider: OidcProviderProcess) -> Any:
+    """Point Authcore at the live server's URL and the provider (read at request time)."""
+    settings.API_BASE_URL = live_server.url
+    settings.API_ORIGIN = live_server.url
+    settings.OIDC_PROVIDERS = [provider_entry(oidc_provider.issuer)]
+    settings.OIDC_BEARER_AUDIENCES = [CLIENT_ID]
+    return settings
+
+
+@pytest.fixture
+def new_browser(oidc_settings: Any, live_server: Any) -> Iterator[Callable[..., WebBrowser]]:
+    """Make browsers (each its own cookie jar); all are closed after the test."""
+    browsers: list[WebBrowser] = []
+
+    def make(**kwargs: Any) -> WebBrowser:
+        browsers.append(WebBrowser(live_server.url, **kwargs))
+        return browsers[-1]
+
+    yield make
+    for browser in browsers:
+        browser.close()
+
+
+@pytest.fixture
+def web_browser(new_browser: Callable[..., WebBrowser]) -> WebBrowser:
+    return new_browser()

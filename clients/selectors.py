@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import OrderedDict
 from typing import Any
 
 from django.db.models import QuerySet
@@ -47,15 +49,42 @@ def users_of_client(*, client: Client) -> QuerySet[ClientUser]:
     return ClientUser.objects.select_related("user").filter(client=client)
 
 
+# (user id, client id) -> (identifier, email) of memberships seen by this process. Both are
+# immutable after creation (no service or admin form changes them; a deleted membership's
+# tokens are revoked with it), so ``GET /api/me`` can skip its query on repeat calls, keeping
+# the protected-request path free of SQL (issue 11).
+_MEMBERSHIP_CACHE: OrderedDict[tuple[str, str], tuple[str, str]] = OrderedDict()
+_MEMBERSHIP_CACHE_SIZE = 10_000
+_membership_lock = threading.Lock()
+
+
+def _membership_identity(user_id: Any, client_id: str) -> tuple[str, str] | None:
+    key = (str(user_id), client_id)
+    with _membership_lock:
+        cached = _MEMBERSHIP_CACHE.get(key)
+        if cached is not None:
+            _MEMBERSHIP_CACHE.move_to_end(key)
+            return cached
+    membership = client_user_of_user(user_id=user_id, client_id=client_id)
+    if membership is None:
+        return None  # not cached: absence is not immutable
+    identity = (membership.identifier, membership.email)
+    with _membership_lock:
+        _MEMBERSHIP_CACHE[key] = identity
+        while len(_MEMBERSHIP_CACHE) > _MEMBERSHIP_CACHE_SIZE:
+            _MEMBERSHIP_CACHE.popitem(last=False)
+    return identity
+
+
 def profile_of(*, user: Any, client_id: str | None) -> dict[str, Any]:
     """What ``GET /api/me`` shows: the user, named by the client's identifier when the token
     was issued by the client service, else by its username."""
-    membership = client_user_of_user(user_id=user.pk, client_id=client_id) if client_id else None
+    identity = _membership_identity(user.pk, client_id) if client_id else None
     return {
         "id": str(user.pk),
-        "identifier": membership.identifier if membership else user.get_username(),
+        "identifier": identity[0] if identity else user.get_username(),
         "username": user.get_username(),
-        "email": user.email or (membership.email if membership else ""),
+        "email": user.email or (identity[1] if identity else ""),
         "display_name": getattr(user, "display_name", ""),
         "client_id": client_id or None,
     }

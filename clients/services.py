@@ -211,6 +211,9 @@ def _username_candidates(client: Client, identifier: str) -> list[str]:
 def _create_user_for(client: Client, identifier: str) -> Any:
     user_model = get_user_model()
     for candidate in _username_candidates(client, identifier):
+        # Skip names equal but for case: other apps may look usernames up case-insensitively.
+        if user_model.objects.filter(username__iexact=candidate).exists():
+            continue
         try:
             with transaction.atomic():
                 return user_model.objects.create_user(username=candidate, password=None)

@@ -1,0 +1,148 @@
+"""Provider-issued JWTs presented as ``Authorization: Bearer`` on /api/me.
+
+The tokens are signed with the real provider's own keys (the suite generated them and handed
+them to the Node provider, which publishes them at its jwks_uri), so only the claim or header
+under test is wrong.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sessions_app.models import OidcIdentity
+from tests.sessions_app.oidc_peer import CLIENT_ID
+
+
+@pytest.fixture
+def mint(oidc_settings, oidc_provider, provider_keys):
+    """Sign claims as the provider would, with overrides for the test's one defect."""
+
+    def make(
+        *, algorithm: str = "RS256", headers: dict[str, Any] | None = None, **claims: Any
+    ) -> str:
+        now = int(time.time())
+        body = {
+            "iss": oidc_provider.issuer,
+            "sub": "bob",
+            "aud": CLIENT_ID,
+            "iat": now,
+            "exp": now + 300,
+            "email": "bob@example.test",
+            "email_verified": True,
+            **claims,
+        }
+        body = {key: value for key, value in body.items() if value is not None}
+        if algorithm.startswith("ES"):
+            key: Any = provider_keys.ec_key
+            kid = provider_keys.ec_kid
+        else:
+            key, kid = provider_keys.rsa_key, provider_keys.rsa_kid
+        return jwt.encode(body, key, algorithm=algorithm, headers={"kid": kid, **(headers or {})})
+
+    return make
+
+
+def _me(api_client, token: str):
+    return api_client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def _refused(response) -> None:
+    assert response.status_code == 401, response.content
+    assert response.json()["code"] == "invalid_token"
+    assert response["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+
+
+def test_a_provider_token_opens_api_me_and_provisions_the_user(api_client, mint, oidc_provider):
+    response = _me(api_client, mint())
+    assert response.status_code == 200, response.content
+    body = response.json()
+    identity = OidcIdentity.objects.get(issuer=oidc_provider.issuer, subject="bob")
+    assert body["id"] == str(identity.user.pk)
+    assert body["email"] == "bob@example.test"
+    # The same subject is the same user next time.
+    assert _me(api_client, mint()).json()["id"] == body["id"]
+
+
+def test_an_es256_provider_token_is_accepted(api_client, mint):
+    assert _me(api_client, mint(algorithm="ES256")).status_code == 200
+
+
+def test_a_token_for_another_audience_is_refused(api_client, mint):
+    _refused(_me(api_client, mint(aud="someone-else")))
+
+
+def test_an_audience_listed_in_oidc_bearer_audiences_is_accepted(api_client, mint, settings):
+    settings.OIDC_BEARER_AUDIENCES = ["https://api.example", CLIENT_ID]
+    assert _me(api_client, mint(aud="https://api.example")).status_code == 200
+
+
+def test_an_expired_token_is_refused(api_client, mint):
+    now = int(time.time())
+    _refused(_me(api_client, mint(iat=now - 7200, exp=now - 3600)))
+
+
+def test_a_token_not_yet_valid_is_refused(api_client, mint):
+    _refused(_me(api_client, mint(nbf=int(time.time()) + 3600)))
+
+
+def test_a_token_without_exp_is_refused(api_client, mint):
+    _refused(_me(api_client, mint(exp=None)))
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def test_an_unsigned_alg_none_token_is_refused(api_client, mint):
+    signed = mint()
+    claims = jwt.decode(signed, options={"verify_signature": False})
+    unsigned = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
+    _refused(_me(api_client, unsigned))
+
+
+def test_an_hs256_token_keyed_with_the_providers_public_key_is_refused(
+    api_client, mint, provider_keys
+):
+    """The classic algorithm-confusion attack (RFC 8725 §2.1)."""
+    public_pem = provider_keys.rsa_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    claims = jwt.decode(mint(), options={"verify_signature": False})
+    header = _b64({"alg": "HS256", "typ": "JWT", "kid": provider_keys.rsa_kid})
+    payload = _b64(claims)
+    mac = hmac.new(public_pem, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    forged = f"{header}.{payload}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+    _refused(_me(api_client, forged))
+
+
+def test_a_token_signed_by_another_key_under_the_providers_kid_is_refused(api_client, mint):
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    claims = jwt.decode(mint(), options={"verify_signature": False})
+    forged = jwt.encode(claims, stranger, algorithm="RS256", headers={"kid": "rsa-test-1"})
+    _refused(_me(api_client, forged))
+
+
+def test_a_token_naming_an_unknown_key_is_refused(api_client, mint):
+    _refused(_me(api_client, mint(headers={"kid": "no-such-key"})))
+
+
+def test_an_rs256_token_presented_as_es256_is_refused(api_client, mint, provider_keys):
+    token = mint()
+    _, payload, signature = token.split(".")
+    relabelled = _b64({"alg": "ES256", "typ": "JWT", "kid": provider_keys.rsa_kid})
+    _refused(_me(api_client, f"{relabelled}.{payload}.{signature}"))
+
+
+def test_a_token_from_an_unconfigured_issuer_opens_nothing(api_client, mint):
+    response = _me(api_client, mint(iss="https://evil.example"))
+    assert response.status_code == 401

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from bench.floor import views
+
+urlpatterns = [
+    path("bare", views.bare),
+    path("pk", views.primary_key_select),
+    path("redis", views.redis_get),
+    path("physical", views.physical_floor),
+    path("issue", views.issue_floor),
+    path("session", views.session_floor),
+    path("passkey", views.passkey_floor),
+]

@@ -1,0 +1,109 @@
+"""wrk on loopback: one scenario for a bounded time, parsed from the Lua script's report."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.servers import BenchError
+
+LUA_SCRIPT = Path(__file__).resolve().parent / "lua" / "scenario.lua"
+CONNECTIONS = 32
+THREADS = 2
+USER_AGENT = "authcore-bench/1"
+
+
+@dataclass(frozen=True)
+class Request:
+    """What wrk sends: a fixed request, or one body per request from ``bodies_file``."""
+
+    method: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+    bodies_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class Measurement:
+    requests: int
+    seconds: float
+    errors: int
+    p50_ms: float
+    p99_ms: float
+    bodies_sent: int
+    bodies_available: int
+    first_error: str = ""
+
+    @property
+    def rate(self) -> float:
+        """Successful requests per second (refused or failed requests do not count)."""
+        return max(self.requests - self.errors, 0) / self.seconds if self.seconds else 0.0
+
+    @property
+    def error_share(self) -> float:
+        return self.errors / self.requests if self.requests else 1.0
+
+
+def wrk_path() -> str:
+    path = shutil.which("wrk")
+    if path is None:
+        raise BenchError("wrk is not installed: run scripts/system-packages.sh (make system)")
+    return path
+
+
+def run_wrk(base_url: str, request: Request, seconds: float) -> Measurement:
+    """Run wrk -t2 -c32 against ``base_url + request.path`` for ``seconds``."""
+    headers = {"User-Agent": USER_AGENT, **request.headers}
+    env = {
+        **os.environ,
+        "BENCH_METHOD": request.method,
+        "BENCH_HEADERS": "\n".join(f"{name}: {value}" for name, value in headers.items()),
+        "BENCH_BODY": request.body,
+        "BENCH_BODIES_FILE": str(request.bodies_file or ""),
+        "BENCH_THREADS": str(THREADS),
+    }
+    command = [
+        wrk_path(),
+        f"-t{THREADS}",
+        f"-c{CONNECTIONS}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA_SCRIPT),
+        base_url + request.path,
+    ]
+    completed = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=seconds + 60, check=False
+    )
+    raw: dict[str, int] | None = None
+    first_error = ""
+    for line in completed.stdout.splitlines():
+        if line.startswith("BENCH_RESULT "):
+            raw = json.loads(line.removeprefix("BENCH_RESULT "))
+        elif line.startswith("BENCH_FIRST_ERROR "):
+            first_error = line.removeprefix("BENCH_FIRST_ERROR ")
+    if raw is None:
+        raise BenchError(f"wrk gave no result for {request.path}:\n{completed.stderr[-2000:]}")
+    errors = (
+        raw["status_errors"]
+        + raw["connect_errors"]
+        + raw["read_errors"]
+        + raw["write_errors"]
+        + raw["timeouts"]
+    )
+    return Measurement(
+        requests=raw["requests"],
+        seconds=raw["duration_us"] / 1e6,
+        errors=errors,
+        p50_ms=raw["p50_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+        bodies_sent=raw["bodies_sent"],
+        bodies_available=raw["bodies_available"],
+        first_error=first_error,
+    )

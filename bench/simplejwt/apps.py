@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SimplejwtBenchConfig(AppConfig):
+    name = "bench.simplejwt"
+    label = "bench_simplejwt"

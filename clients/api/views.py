@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers as drf_serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clients.api import schema  # noqa: F401 - registers the OpenAPI security schemes
 from clients.api import serializers as s
 from clients.api.permissions import (
     HasClientApiKey,
@@ -32,6 +35,12 @@ from clients.token_services import (
 )
 from tokens.authentication import BearerTokenAuthentication
 
+_INTROSPECTION = inline_serializer(
+    "Introspection",
+    {"active": drf_serializers.BooleanField(help_text="RFC 7662; claims follow when true")},
+)
+_EMPTY = inline_serializer("Empty", {})
+
 
 def _client(request: Request) -> Client:
     """The client that authenticated (the permission class has made sure there is one)."""
@@ -52,6 +61,7 @@ class ClientCreateView(APIView):
     authentication_classes = [MasterBasicAuthentication]
     permission_classes = [IsMaster]
 
+    @extend_schema(request=s.ClientCreateInput, responses={201: s.ClientCreateOutput})
     def post(self, request: Request) -> Response:
         data = _parse(s.ClientCreateInput, request)
         created = create_client(name=data["name"])
@@ -70,6 +80,7 @@ class ClientRotateKeyView(APIView):
     authentication_classes = [MasterBasicAuthentication]
     permission_classes = [IsMaster]
 
+    @extend_schema(request=None, responses={200: s.ApiKeyOutput})
     def post(self, request: Request, client_id: str) -> Response:
         rotated = rotate_client_key(client_id=client_id)
         return Response(s.ApiKeyOutput({"api_key": rotated.api_key}).data)
@@ -81,6 +92,7 @@ class UserCreateView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasClientApiKey]
 
+    @extend_schema(request=s.UserCreateInput, responses={201: s.UserCreateOutput})
     def post(self, request: Request) -> Response:
         data = _parse(s.UserCreateInput, request)
         client = _client(request)
@@ -101,6 +113,7 @@ class TokenCreateView(APIView):
     authentication_classes = [ApiKeyOrFallbackAuthentication]
     permission_classes = [HasClientApiKey]
 
+    @extend_schema(request=s.TokenCreateInput, responses={201: s.TokenCreateOutput})
     def post(self, request: Request) -> Response:
         data = _parse(s.TokenCreateInput, request)
         issued = issue_client_token(
@@ -124,6 +137,7 @@ class TokenIntrospectView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasClientApiKey]
 
+    @extend_schema(request=s.TokenInput, responses={200: _INTROSPECTION})
     def post(self, request: Request) -> Response:
         data = _parse(s.TokenInput, request)
         return Response(introspect_token(client=_client(request), raw=data["token"]))
@@ -135,6 +149,7 @@ class TokenRevokeView(APIView):
     authentication_classes = [ApiKeyAuthentication, BearerTokenAuthentication]
     permission_classes = [HasClientApiKeyOrUser]
 
+    @extend_schema(request=s.TokenRevokeInput, responses={200: _EMPTY})
     def post(self, request: Request) -> Response:
         data = _parse(s.TokenRevokeInput, request)
         token, jti = data.get("token"), data.get("jti")
@@ -152,6 +167,7 @@ class TokenDeleteView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasClientApiKey]
 
+    @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, jti: str) -> Response:
         delete_token_of_client(client=_client(request), jti=jti)
         return Response(status=204)
@@ -162,6 +178,7 @@ class MeView(APIView):
 
     permission_classes = [IsSignedInUser]
 
+    @extend_schema(responses={200: s.MeOutput})
     def get(self, request: Request) -> Response:
         client_id = getattr(request.auth, "client_id", None)
         return Response(s.MeOutput(profile_of(user=request.user, client_id=client_id)).data)

@@ -6,9 +6,8 @@ Contract: API.md "Tokens and keys" and "Operations"; design: docs/tokens.md.
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -42,8 +41,8 @@ TOKEN_KINDS = frozenset({"client", "passkey", "email", "session"})
 # Claims the service sets itself (RFC 7519 §4.1); callers cannot override them.
 RESERVED_CLAIMS = frozenset({"iss", "aud", "sub", "iat", "exp", "nbf", "jti"})
 # Seconds between lazy rotation attempts of one process when rotation is overdue.
-LAZY_ROTATION_INTERVAL = 5.0
-_last_lazy_rotation = 0.0
+LAZY_ROTATION_INTERVAL = timedelta(seconds=5)
+_last_lazy_rotation = datetime.min.replace(tzinfo=UTC)
 
 
 class TokenLifetimeInvalid(ValidationFailed):
@@ -89,8 +88,8 @@ def _signing_view(now: datetime) -> keyset.KeySet:
     view = keyset.checked()
     if _rotation_overdue(view, now):
         first_key = view.current is None
-        if first_key or time.monotonic() - _last_lazy_rotation > LAZY_ROTATION_INTERVAL:
-            _last_lazy_rotation = time.monotonic()
+        if first_key or abs(now - _last_lazy_rotation) > LAZY_ROTATION_INTERVAL:
+            _last_lazy_rotation = now
             with transaction.atomic():  # a savepoint when the caller has a transaction
                 rotation.rotate()
             view = keyset.reload()

@@ -198,7 +198,7 @@ def revoke(*, kid: str, actor: object = None) -> RotationResult:
             "key.revoked",
             actor=actor,
             target=f"signing_key:{kid}",
-            detail={"tokens_revoked": result.tokens_revoked, "was_current": was_current},
+            detail={"token_count": result.tokens_revoked, "was_current": was_current},
         )
         if was_current:
             # A key that never signed takes over: the published next key if there is one

@@ -1,0 +1,227 @@
+"""The signing-key life cycle: rotate_keys, --now, revoke_key (API.md "Tokens and keys")."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import jwt
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, connection, transaction
+from rest_framework.test import APIClient
+
+from authcore.models import AuditEvent, User
+from tests.tokens.conftest import Clock
+from tokens import services
+from tokens.exceptions import InvalidToken
+from tokens.internal import keyset
+from tokens.models import SigningKey
+
+pytestmark = [pytest.mark.urls("tests.tokens.urls"), pytest.mark.django_db(transaction=True)]
+
+
+def published_kids() -> list[str]:
+    response = APIClient().get("/.well-known/jwks.json")
+    assert response.status_code == 200
+    return [key["kid"] for key in response.json()["keys"]]
+
+
+def signing_kid(user: User) -> str:
+    raw = services.issue_token(user=user, kind="client", ttl=60).raw
+    return str(jwt.get_unverified_header(raw)["kid"])
+
+
+def states() -> dict[str, str]:
+    return dict(SigningKey.objects.values_list("kid", "state"))
+
+
+@pytest.fixture
+def periods(settings: Any) -> Any:
+    settings.JWT_KEY_ROTATION_HOURS = 24
+    settings.JWT_KEY_TTL_HOURS = 48
+    settings.JWT_KEY_PUBLISH_AHEAD_MINUTES = 60
+    return settings
+
+
+def test_rotate_keys_on_an_empty_key_set_creates_the_first_signing_key() -> None:
+    result = services.rotate_keys()
+    assert list(states().values()) == ["current"]
+    assert result.activated == result.created
+    assert services.rotate_keys().changed is False  # idempotent
+
+
+def test_a_new_key_is_published_an_hour_before_it_signs_then_signs(
+    user: User, frozen_clock: Clock, periods: Any
+) -> None:
+    services.rotate_keys()
+    first = signing_kid(user)
+    frozen_clock.advance(hours=22, minutes=59)
+    assert services.rotate_keys().changed is False
+    frozen_clock.advance(minutes=1)  # 23 h: publish-ahead begins
+    second = services.rotate_keys().created[0]
+    assert published_kids() == [first, second]
+    assert signing_kid(user) == first
+    frozen_clock.advance(minutes=59)
+    assert signing_kid(user) == first  # published, not yet signing
+    frozen_clock.advance(minutes=1)  # 24 h
+    assert services.rotate_keys().activated == [second]
+    assert signing_kid(user) == second
+    assert states() == {first: "retiring", second: "current"}
+    assert set(published_kids()) == {first, second}
+
+
+def test_a_key_stays_published_for_its_ttl_and_the_longest_token_it_signed(
+    user: User, frozen_clock: Clock, periods: Any
+) -> None:
+    services.rotate_keys()
+    first = signing_kid(user)
+    services.issue_token(user=user, kind="client", ttl=5 * 86_400)  # lives five days
+    for _ in range(4):  # four days of scheduled rotations
+        frozen_clock.advance(hours=23)
+        services.rotate_keys()
+        frozen_clock.advance(hours=1)
+        services.rotate_keys()
+    assert states()[first] == "retiring"  # past its 48 h TTL, but a token it signed lives
+    assert first in published_kids()
+    frozen_clock.advance(days=1, seconds=1)
+    services.rotate_keys()
+    assert states()[first] == "retired"
+    assert first not in published_kids()
+
+
+def test_a_key_without_long_tokens_retires_after_its_ttl(
+    user: User, frozen_clock: Clock, periods: Any
+) -> None:
+    services.rotate_keys()
+    first = signing_kid(user)  # a one-minute token
+    frozen_clock.advance(hours=23)
+    services.rotate_keys()
+    frozen_clock.advance(hours=1)
+    services.rotate_keys()
+    assert states()[first] == "retiring"
+    frozen_clock.advance(hours=23, minutes=59)
+    services.rotate_keys()
+    assert states()[first] == "retiring"  # 48 h after it was published, not before
+    frozen_clock.advance(minutes=1)
+    services.rotate_keys()
+    assert states()[first] == "retired"
+
+
+def test_with_publish_ahead_equal_to_the_period_a_next_key_is_always_published(
+    frozen_clock: Clock, settings: Any
+) -> None:
+    settings.JWT_KEY_ROTATION_HOURS = 1
+    settings.JWT_KEY_PUBLISH_AHEAD_MINUTES = 60
+    services.rotate_keys()
+    for _ in range(5):
+        assert sorted(s for s in states().values() if s in ("next", "current")) == [
+            "current",
+            "next",
+        ]
+        frozen_clock.advance(hours=1)
+        services.rotate_keys()
+
+
+def test_signing_rotates_by_itself_when_no_beat_runs(
+    user: User, frozen_clock: Clock, periods: Any
+) -> None:
+    first = signing_kid(user)  # the first key, created on demand
+    frozen_clock.advance(hours=23)
+    assert signing_kid(user) == first  # and the next key is now published
+    assert len(published_kids()) == 2
+    frozen_clock.advance(hours=1)
+    assert signing_kid(user) != first
+
+
+def test_rotate_keys_now_signs_with_a_new_key_and_keeps_the_old_one_published(
+    user: User,
+) -> None:
+    call_command("rotate_keys")
+    first = signing_kid(user)
+    old_token = services.issue_token(user=user, kind="client")
+    call_command("rotate_keys", "--now")
+    second = signing_kid(user)
+    assert second != first
+    assert set(published_kids()) == {first, second}
+    services.verify_token(old_token.raw)  # still good
+    assert AuditEvent.objects.filter(action="key.rotated_now").exists()
+
+
+def test_another_process_signs_with_the_new_key_after_rotate_now(user: User) -> None:
+    """The other process is this one with its stale view put back: it must notice the
+    key-set version in Redis changed before it signs again."""
+    first = signing_kid(user)
+    stale = keyset.cached()
+    call_command("rotate_keys", "--now")
+    keyset._keyset = stale  # what every other process still holds
+    assert signing_kid(user) != first
+
+
+def test_revoke_key_unpublishes_it_refuses_its_tokens_and_a_fresh_key_signs(user: User) -> None:
+    token = services.issue_token(user=user, kind="client")
+    services.verify_token(token.raw)
+    kid = str(jwt.get_unverified_header(token.raw)["kid"])
+    stale = keyset.cached()
+    call_command("revoke_key", kid)
+    keyset._keyset = stale  # as in another process: the MGET's version check catches it
+    with pytest.raises(InvalidToken):
+        services.verify_token(token.raw)
+    assert kid not in published_kids()
+    assert signing_kid(user) not in (kid, "")
+    assert states()[kid] == "revoked"
+    event = AuditEvent.objects.get(action="key.revoked")
+    assert event.target == f"signing_key:{kid}" and event.detail["token_count"] == 1
+
+
+def test_revoke_key_with_an_unknown_kid_is_an_error_and_changes_nothing() -> None:
+    services.rotate_keys()
+    before = states()
+    with pytest.raises(CommandError):
+        call_command("revoke_key", "no-such-kid")
+    assert states() == before
+
+
+def test_the_database_refuses_a_second_current_key() -> None:
+    services.rotate_keys()
+    key = SigningKey.objects.get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SigningKey.objects.create(
+            kid="other",
+            state="current",
+            public_jwk=key.public_jwk,
+            private_key_encrypted=b"x",
+            created_at=key.created_at,
+            published_at=key.published_at,
+            activates_at=key.activates_at,
+        )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's locks")
+@pytest.mark.parametrize("force_due", [False, True])
+def test_four_instances_rotating_at_once_create_one_key(
+    frozen_clock: Clock, periods: Any, force_due: bool
+) -> None:
+    if force_due:  # a current key whose successor is due: all four try to create it
+        services.rotate_keys()
+        frozen_clock.advance(hours=23)
+    before = SigningKey.objects.count()
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def instance() -> None:
+        try:
+            barrier.wait()
+            services.rotate_keys()
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=instance) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert SigningKey.objects.count() == before + 1

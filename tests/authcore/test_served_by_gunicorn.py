@@ -1,0 +1,169 @@
+"""The service as an operator runs it: ``gunicorn authcore.wsgi:application -w 2`` with nothing but
+the environment. /metrics must add up across workers whichever one answers the scrape, and the
+rate limit must be one window shared by every worker."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings as django_settings
+
+pytestmark = [pytest.mark.slow, pytest.mark.real_rate_limits]
+
+CONTRACT_METRICS = (
+    "authcore_tokens_issued_total",
+    "authcore_token_revocations_total",
+    "authcore_auth_failures_total",
+    "authcore_rate_limit_hits_total",
+    "authcore_key_rotations_total",
+    "authcore_signing_keys",
+    "authcore_http_requests_total",
+)
+GLOBAL_LIMIT = 12
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def database_url() -> str:
+    db = django_settings.DATABASES["default"]
+    if not db["ENGINE"].endswith("postgresql"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or ""
+    host = db.get("HOST") or "127.0.0.1"
+    return f"postgres://{user}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def gunicorn(transactional_db, settings) -> Iterator[tuple[str, int]]:
+    """Two gunicorn workers on a free port, on this run's test database and Redis prefix."""
+    if shutil.which("gunicorn", path=str(Path(sys.executable).parent)) is None:
+        pytest.skip("gunicorn is not installed")
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        # the server chooses its own metrics directory, as it would in production
+        if key not in {"PROMETHEUS_MULTIPROC_DIR", "AUTHCORE_METRICS_DIR"}
+    }
+    env.update(
+        APP_ENVIRONMENT="test",
+        DATABASE_URL=database_url(),
+        REDIS_URL=settings.REDIS_URL,
+        AUTHCORE_REDIS_PREFIX=settings.REDIS_KEY_PREFIX,
+        RATE_LIMIT_GLOBAL=f"{GLOBAL_LIMIT}/1h",
+        API_BASE_URL=f"http://127.0.0.1:{port}",
+    )
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "authcore.wsgi:application",
+            "-w",
+            "2",
+            "-k",
+            "gthread",
+            "--threads",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+        ],
+        env=env,
+        cwd=django_settings.BASE_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if requests.get(f"{base}/healthz", timeout=10).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("gunicorn did not start")
+        yield base, process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    """The summed value of the samples called ``name`` whose labels include ``labels``."""
+    total = 0.0
+    for line in text.splitlines():
+        match = re.match(rf"^{name}(?:\{{(.*)\}})? (\S+)$", line)
+        if not match:
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1) or ""))
+        if all(found.get(key) == value for key, value in labels.items()):
+            total += float(match.group(2))
+    return total
+
+
+def test_metrics_add_up_across_workers_and_the_rate_limit_is_shared(gunicorn):
+    base, master_pid = gunicorn
+    first_scrape = requests.get(f"{base}/metrics", timeout=10).text
+    for name in CONTRACT_METRICS:
+        assert f"# TYPE {name} " in first_scrape, name
+    assert sample(first_scrape, "authcore_rate_limit_hits_total", scope="global") == 0
+
+    with requests.Session() as session:  # keep-alive off: let both workers answer
+        session.headers["Connection"] = "close"
+        statuses = [session.get(f"{base}/nope", timeout=10).status_code for _ in range(15)]
+    assert statuses == [404] * GLOBAL_LIMIT + [429] * 3
+
+    for _ in range(6):  # whichever worker answers, the totals are the same
+        text = requests.get(f"{base}/metrics", headers={"Connection": "close"}, timeout=10).text
+        assert sample(text, "authcore_http_requests_total", status="404") == GLOBAL_LIMIT
+        assert sample(text, "authcore_http_requests_total", status="429") == 3
+        assert sample(text, "authcore_rate_limit_hits_total", scope="global") == 3
+
+    # both workers wrote into the one directory of this server (named after its master)
+    folders = list(
+        Path(tempfile.gettempdir()).glob(f"authcore-metrics-{os.getuid()}-{master_pid}-*")
+    )
+    assert len(folders) == 1
+    assert len({path.name for path in folders[0].glob("counter_*.db")}) == 2
+
+
+def test_a_superuser_created_from_the_environment_signs_in_to_the_admin(transactional_db, client):
+    environment = {
+        **os.environ,
+        "DJANGO_SUPERUSER_USERNAME": "root-admin",
+        "DJANGO_SUPERUSER_EMAIL": "root@example.test",
+        "DJANGO_SUPERUSER_PASSWORD": "a long admin passphrase 93",
+        "DATABASE_URL": database_url(),
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "createsuperuser", "--noinput"],
+        env=environment,
+        cwd=django_settings.BASE_DIR,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "root-admin", "password": "a long admin passphrase 93"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+    page = client.get("/admin/")
+    assert page.status_code == 200
+    assert b"root-admin" in page.content

@@ -1,0 +1,86 @@
+"""Starting the service with a given environment, as an operator does: production refuses weak or
+missing secrets and names the variable; test and development generate what they need."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+pytestmark = pytest.mark.slow
+
+SECRET_VARIABLES = (
+    "DJANGO_SECRET_KEY",
+    "JWT_SECRET",
+    "CSRF_SIGNING_SECRET",
+    "SESSION_SIGNING_SECRET",
+)
+START = "import django; django.setup(); from authcore.wsgi import application; print('started')"
+
+
+def strong_secrets() -> dict[str, str]:
+    return {name: secrets.token_urlsafe(48) for name in SECRET_VARIABLES}
+
+
+def start(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in SECRET_VARIABLES and not key.startswith(("RATE_LIMIT_", "CORS_"))
+    }
+    env.update(DJANGO_SETTINGS_MODULE="authcore.settings", **environment)
+    return subprocess.run(
+        [sys.executable, "-c", START],
+        env=env,
+        cwd=Path(django_settings.BASE_DIR),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_starts_with_strong_secrets():
+    result = start({"APP_ENVIRONMENT": "production", **strong_secrets()})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "started" in result.stdout
+
+
+@pytest.mark.parametrize("variable", SECRET_VARIABLES)
+def test_production_refuses_to_start_without_a_secret_and_names_it(variable):
+    environment = {"APP_ENVIRONMENT": "production", **strong_secrets()}
+    del environment[variable]
+    result = start(environment)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{variable} must be set" in result.stderr
+
+
+@pytest.mark.parametrize("variable", SECRET_VARIABLES)
+def test_production_refuses_a_weak_secret_and_names_it(variable):
+    environment = {"APP_ENVIRONMENT": "production", **strong_secrets(), variable: "changeme123"}
+    result = start(environment)
+    assert result.returncode != 0
+    assert f"{variable} is too weak" in result.stderr
+    assert "changeme123" not in result.stderr  # the refusal does not echo the secret
+
+
+def test_the_test_environment_starts_with_generated_secrets():
+    result = start({"APP_ENVIRONMENT": "test"})
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_a_wildcard_cors_origin_refuses_to_start():
+    result = start({"APP_ENVIRONMENT": "test", "CORS_ALLOWED_ORIGINS": "https://a.example,*"})
+    assert result.returncode != 0
+    assert "CORS_ALLOWED_ORIGINS" in result.stderr
+
+
+def test_a_malformed_rate_limit_refuses_to_start():
+    result = start({"APP_ENVIRONMENT": "test", "RATE_LIMIT_AUTH": "five per hour"})
+    assert result.returncode != 0
+    assert "five per hour" in result.stderr

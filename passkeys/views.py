@@ -17,7 +17,8 @@ DEMO_PAGE_CSP = (
 
 @require_GET
 def demo_page(request: HttpRequest) -> HttpResponse:
-    response = render(request, "demo.html", {"rp_name": app_settings.RP_NAME})
+    context = {"rp_name": app_settings.RP_NAME, "rp_id": app_settings.RP_ID}
+    response = render(request, "demo.html", context)
     response["Content-Security-Policy"] = DEMO_PAGE_CSP
     response["Referrer-Policy"] = "no-referrer"  # the sign-in link's token stays on this page
     return response

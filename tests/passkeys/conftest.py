@@ -17,6 +17,7 @@ from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from tests.passkeys.authenticator import SoftwareAuthenticator
+from tests.passkeys.browser import chromium  # noqa: F401 (fixture for the browser tests)
 
 REGISTER_OPTIONS = "/api/auth/passkey/register/options"
 REGISTER_VERIFY = "/api/auth/passkey/register/verify"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from authcore.exceptions import AuthcoreError, AuthenticationFailed, PermissionDenied
+from authcore.exceptions import AuthcoreError, AuthenticationFailed, NotFound, PermissionDenied
 
 
 class NoSession(AuthenticationFailed):
@@ -10,6 +10,13 @@ class NoSession(AuthenticationFailed):
 
     code = "session_not_found"
     detail = "No session found"
+
+
+class SessionNotFound(NotFound):
+    """``DELETE /auth/web/sessions/{id}`` for an id that is not one of the caller's sessions."""
+
+    code = "session_not_found"
+    detail = "No such session."
 
 
 class CsrfTokenMissing(PermissionDenied):

@@ -11,4 +11,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/web/me", views.MeView.as_view(), name="web-me"),
     path("auth/web/logout", views.LogoutView.as_view(), name="web-logout"),
     path("auth/web/refresh", views.RefreshView.as_view(), name="web-refresh"),
+    path("auth/web/sessions", views.SessionListView.as_view(), name="web-sessions"),
+    path(
+        "auth/web/sessions/<str:session_id>",
+        views.SessionDetailView.as_view(),
+        name="web-session-detail",
+    ),
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponseRedirect
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,9 +16,10 @@ from rest_framework.views import APIView
 from sessions_app import app_settings
 from sessions_app.authentication import SessionCookieAuthentication
 from sessions_app.csrf import make_csrf_token
-from sessions_app.exceptions import NoSession, UnknownProvider
+from sessions_app.exceptions import NoSession, SessionNotFound, UnknownProvider
 from sessions_app.internal.session_store import UserSession
-from sessions_app.selectors import session_by_id
+from sessions_app.models import BrowserSession
+from sessions_app.selectors import session_by_id, sessions_of_user
 from sessions_app.services import (
     clear_session_cookies,
     complete_login,
@@ -163,3 +165,46 @@ class TokenView(SessionView):
                 "expires_in": issued.expires_in,
             }
         )
+
+
+def _session_json(row: BrowserSession, current: str | None) -> dict[str, Any]:
+    return {
+        "id": row.key_hash,
+        "method": row.method,
+        "created_at": row.created_at.isoformat(),
+        "expires_at": row.expires_at.isoformat(),
+        "client_ip": row.client_ip,
+        "user_agent": row.user_agent,
+        "current": row.key_hash == current,
+    }
+
+
+def _current_key(request: Request) -> str | None:
+    return request.auth.key_hash if isinstance(request.auth, UserSession) else None
+
+
+class SessionListView(APIView):
+    """``GET /auth/web/sessions`` (Bearer or session): the caller's own live browser sessions."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        current = _current_key(request)
+        rows = sessions_of_user(user=request.user)
+        return Response([_session_json(row, current) for row in rows])
+
+
+class SessionDetailView(APIView):
+    """``DELETE /auth/web/sessions/{id}`` (Bearer or session): end one of the caller's sessions;
+    another user's or an unknown id is 404."""
+
+    permission_classes = [IsAuthenticated]
+
+    def delete(self, request: Request, session_id: str) -> Response:
+        if not sessions_of_user(user=request.user).filter(key_hash=session_id).exists():
+            raise SessionNotFound()
+        end_session(key_hash=session_id, actor=request.user, reason="user")
+        response = Response(status=204)
+        if session_id == _current_key(request):
+            clear_session_cookies(response)
+        return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import pytest
@@ -210,3 +211,14 @@ def test_a_new_sign_in_replaces_the_browsers_old_session(web_browser):
     assert web_browser.http.cookies.get("user_session_id") != first
     web_browser.http.cookies.set("user_session_id", first)
     assert web_browser.me().status_code == 401
+
+
+def test_two_simultaneous_callbacks_open_one_session(web_browser, new_browser):
+    """The pending login is consumed atomically: a raced replay loses."""
+    callback = web_browser.callback_url()
+    racers = [new_browser() for _ in range(2)]
+    for racer in racers:
+        racer.http.cookies.update(web_browser.http.cookies)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = sorted(pool.map(lambda racer: racer.open(callback).status_code, racers))
+    assert statuses == [302, 400]

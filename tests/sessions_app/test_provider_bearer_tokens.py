@@ -16,10 +16,13 @@ from typing import Any
 
 import jwt
 import pytest
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from authcore.store import shared_store
 from sessions_app.models import OidcIdentity
+from sessions_app.oidc.discovery import issuer_key
 from tests.sessions_app.oidc_peer import CLIENT_ID
 
 
@@ -146,3 +149,18 @@ def test_an_rs256_token_presented_as_es256_is_refused(api_client, mint, provider
 def test_a_token_from_an_unconfigured_issuer_opens_nothing(api_client, mint):
     response = _me(api_client, mint(iss="https://evil.example"))
     assert response.status_code == 401
+
+
+def test_a_rotated_provider_key_is_refetched_once_and_not_again_right_away(
+    api_client, mint, provider_keys, oidc_provider
+):
+    """The cache holds the set from before the provider added its RSA key: the first token
+    under the new kid forces one refetch; right after, unknown kids cannot force another."""
+    store = shared_store()
+    cache_key = f"oidc:jwks:{issuer_key(oidc_provider.issuer)}"
+    old_set = requests.get(f"{oidc_provider.issuer}/jwks", timeout=5).json()["keys"]
+    stale = json.dumps([k for k in old_set if k["kid"] != provider_keys.rsa_kid])
+    store.set(cache_key, stale, 3600)
+    assert _me(api_client, mint()).status_code == 200  # refetched, key found
+    store.set(cache_key, stale, 3600)  # as if the rotation happened again at once
+    _refused(_me(api_client, mint()))  # no second refetch within the interval

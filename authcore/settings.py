@@ -88,6 +88,9 @@ if _base.hostname not in ALLOWED_HOSTS:
 
 MASTER_USERNAME: str = env.str("MASTER_USERNAME", default="")
 MASTER_PASSWORD: str = env.str("MASTER_PASSWORD", default="")
+if IS_PRODUCTION and MASTER_PASSWORD and len(MASTER_PASSWORD) < 16:
+    # Unset disables client creation; set, it guards every client: refuse a guessable one.
+    raise ImproperlyConfigured("MASTER_PASSWORD is too weak: use at least 16 random characters")
 CLIENT_API_KEY: str = env.str("CLIENT_API_KEY", default="")
 
 _default_cors = [

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from sessions_app.csrf import make_csrf_token
+from sessions_app.csrf import csrf_token_valid, make_csrf_token
 from sessions_app.selectors import session_by_id
 from tests.sessions_app.conftest import open_browser_session
 
@@ -137,3 +139,15 @@ def test_csrf_checks_hold_in_every_environment(browser, settings):
     settings.APP_ENVIRONMENT = "development"
     settings.IS_DEVELOPMENT = True
     _refused(browser.post("/auth/web/logout"), "Missing CSRF token header")
+
+
+@given(st.text(max_size=80))
+def test_no_string_but_a_minted_token_passes(presented):
+    assert not csrf_token_valid(token=presented, session_id="session-a", csrf_secret="secret-a")
+
+
+def test_a_minted_token_passes_only_for_its_own_session():
+    token = make_csrf_token(session_id="session-a", csrf_secret="secret-a")
+    assert csrf_token_valid(token=token, session_id="session-a", csrf_secret="secret-a")
+    assert not csrf_token_valid(token=token, session_id="session-b", csrf_secret="secret-a")
+    assert not csrf_token_valid(token=token, session_id="session-a", csrf_secret="secret-b")

@@ -148,6 +148,7 @@ def verify(raw: str) -> VerifiedToken:
     client = store.redis
     user: AbstractBaseUser | None = None
     if client is not None:
+        state_cache.replay_pending()  # revocations written while Redis was down, first
         try:
             version, token_state, snapshot = client.mget(  # type: ignore[misc]
                 [
@@ -160,7 +161,6 @@ def verify(raw: str) -> VerifiedToken:
             store.trip(error)
             client = None
         else:
-            state_cache.replay_pending()
             if kid not in keyset.for_version(version).keys:
                 raise InvalidToken("unknown_key")  # the key was revoked meanwhile
             if token_state == state_cache.REVOKED:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,6 +42,9 @@ def _sign_in_response(
 class RegistrationOptionsView(APIView):
     """``POST /api/auth/passkey/register/options``: sign up, or (signed in) add a passkey."""
 
+    @extend_schema(
+        request=s.RegistrationOptionsInputSerializer, responses={200: OpenApiTypes.OBJECT}
+    )
     def post(self, request: Request) -> Response:
         data = s.RegistrationOptionsInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -56,6 +61,7 @@ class RegistrationOptionsView(APIView):
 class RegistrationVerifyView(APIView):
     """``POST /api/auth/passkey/register/verify``: 201 user, credential and token."""
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         data = s.RegistrationVerifyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -75,6 +81,9 @@ class AuthenticationOptionsView(APIView):
 
     authentication_classes: list[Any] = []
 
+    @extend_schema(
+        request=s.AuthenticationOptionsInputSerializer, responses={200: OpenApiTypes.OBJECT}
+    )
     def post(self, request: Request) -> Response:
         data = s.AuthenticationOptionsInputSerializer(data=request.data or {})
         data.is_valid(raise_exception=True)
@@ -86,6 +95,7 @@ class AuthenticationVerifyView(APIView):
 
     authentication_classes: list[Any] = []
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         data = s.AuthenticationVerifyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -98,6 +108,7 @@ class PasskeyListView(APIView):
 
     permission_classes = [_SignedInOnly]
 
+    @extend_schema(responses={200: s.PasskeyOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
         passkeys = selectors.passkeys_of_user(user=request.user)
         return Response(s.PasskeyOutputSerializer(passkeys, many=True).data)
@@ -108,6 +119,9 @@ class PasskeyDetailView(APIView):
 
     permission_classes = [_SignedInOnly]
 
+    @extend_schema(
+        request=s.PasskeyRenameInputSerializer, responses={200: s.PasskeyOutputSerializer}
+    )
     def patch(self, request: Request, passkey_id: str) -> Response:
         data = s.PasskeyRenameInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -116,6 +130,7 @@ class PasskeyDetailView(APIView):
         )
         return Response(s.PasskeyOutputSerializer(passkey).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, passkey_id: str) -> Response:
         services.remove_passkey(user=request.user, passkey_id=passkey_id)
         return Response(status=204)
@@ -126,6 +141,7 @@ class EmailStartView(APIView):
 
     authentication_classes: list[Any] = []
 
+    @extend_schema(request=s.EmailStartInputSerializer, responses={202: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         data = s.EmailStartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -141,6 +157,7 @@ class EmailVerifyView(APIView):
 
     authentication_classes: list[Any] = []
 
+    @extend_schema(request=s.EmailVerifyInputSerializer, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         data = s.EmailVerifyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

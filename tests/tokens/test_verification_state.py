@@ -62,7 +62,7 @@ def test_a_user_built_from_the_snapshot_saves_without_clobbering_other_fields(us
     token = services.issue_token(user=user, kind="client")
     services.verify_token(token.raw)
     from_snapshot = services.verify_token(token.raw).user
-    from_snapshot.display_name = "Changed"  # type: ignore[attr-defined]
+    from_snapshot.display_name = "Changed"
     from_snapshot.save()
     fresh = User.objects.get(pk=user.pk)
     assert fresh.display_name == "Changed" and fresh.first_name == "Alice"

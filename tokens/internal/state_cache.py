@@ -24,9 +24,9 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import DEFAULT_DB_ALIAS
 
+from authcore.models import User
 from authcore.store import shared_store
 from tokens import app_settings
 from tokens.internal import clock
@@ -68,7 +68,7 @@ def snapshot_of(user: Any) -> bytes:
     return json.dumps(values, separators=(",", ":")).encode()
 
 
-def user_from_snapshot(data: bytes) -> AbstractBaseUser:
+def user_from_snapshot(data: bytes) -> User:
     """A real ``User`` built from the snapshot without a query.
 
     Built with ``Model.from_db`` and only the snapshot's fields loaded: every other field is
@@ -80,9 +80,7 @@ def user_from_snapshot(data: bytes) -> AbstractBaseUser:
     model = get_user_model()
     # from_db takes the loaded values in the model's field order.
     names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
-    user: AbstractBaseUser = model.from_db(
-        DEFAULT_DB_ALIAS, names, [values[name] for name in names]
-    )
+    user: User = model.from_db(DEFAULT_DB_ALIAS, names, [values[name] for name in names])
     return user
 
 

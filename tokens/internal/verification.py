@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from django.contrib.auth.base_user import AbstractBaseUser
 
+from authcore.models import User
 from authcore.store import shared_store
 from tokens import app_settings
 from tokens.exceptions import InvalidToken
@@ -52,7 +52,7 @@ class VerifiedToken:
         client_id: the client the token was issued through, or None.
     """
 
-    user: AbstractBaseUser
+    user: User
     claims: dict[str, Any]
     jti: str
     client_id: str | None
@@ -116,7 +116,7 @@ def _decode(raw: str, view: KeySet, kid: str) -> dict[str, Any]:
     return claims
 
 
-def _from_database(claims: dict[str, Any], kid: str, client: Any) -> AbstractBaseUser:
+def _from_database(claims: dict[str, Any], kid: str, client: Any) -> User:
     """The token's record and user from the database (cache miss or Redis down)."""
     jti = claims["jti"]
     record = TokenRecord.objects.select_related("user").filter(jti=jti).first()
@@ -146,7 +146,7 @@ def verify(raw: str) -> VerifiedToken:
 
     store = shared_store()
     client = store.redis
-    user: AbstractBaseUser | None = None
+    user: User | None = None
     if client is not None:
         state_cache.replay_pending()  # revocations written while Redis was down, first
         try:

@@ -38,7 +38,7 @@ from bench.load import CONNECTIONS, THREADS, USER_AGENT, Measurement, Request, r
 from bench.servers import REPO_ROOT, SERVER_ARGS, BenchError, Server
 
 # Per-request bodies: how many to make beyond the expected count, and at most.
-BODY_MARGIN = 1.4
+BODY_MARGIN = 2.0
 MAX_BODIES = 60_000
 
 
@@ -205,9 +205,13 @@ def _measure(scenario: Scenario, seconds: float, expected_rate: dict[str, float]
         count = min(MAX_BODIES, math.ceil(rate * seconds * BODY_MARGIN) + 200)
     request = scenario.build(count)
     measurement = run_wrk(scenario.server.base_url, request, seconds)
-    if measurement.errors and request.bodies_file is None:
+    if measurement.errors:
+        sample = measurement.first_error or _sample(scenario, request)
+        ran_out = measurement.bodies_sent > measurement.bodies_available
         _log(
-            f"{scenario.key}: {measurement.errors} errors; one sample: {_sample(scenario, request)}"
+            f"{scenario.key}: {measurement.errors} errors"
+            + (" (single-use bodies ran out)" if ran_out else "")
+            + f"; first: {sample}"
         )
     if scenario.make_request is not None:
         observed = measurement.rate

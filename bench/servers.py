@@ -7,6 +7,7 @@ the run ends, fails or is interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -99,11 +100,20 @@ class Server:
                 raise BenchError(f"{self.name}: gunicorn exited early\n{self.log_tail()}")
             try:
                 if requests.get(self.base_url + path, timeout=2).status_code < 500:
+                    self.prime(path)
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.2)
         raise BenchError(f"{self.name}: not ready after {timeout:.0f}s\n{self.log_tail()}")
+
+    def prime(self, path: str, requests_count: int = 64) -> None:
+        """Fresh connections, so every worker imports its URLconf and opens its connections
+        before anything is measured (wrk keeps its 32 connections, which may all land on
+        one worker during a warm-up)."""
+        for _ in range(requests_count):
+            with contextlib.suppress(requests.RequestException):
+                requests.get(self.base_url + path, headers={"Connection": "close"}, timeout=5)
 
     def log_tail(self, lines: int = 20) -> str:
         try:

@@ -137,7 +137,9 @@ def test_jose_verifies_across_repeated_rotate_now_and_revoke_key(
     failures = []
     for round_number in range(6):
         if round_number == 3:
-            call_command("revoke_key", kid(services.issue_token(user=user, kind="client").raw))
+            call_command(
+                "revoke_key", "--", kid(services.issue_token(user=user, kind="client").raw)
+            )
         else:
             call_command("rotate_keys", "--now")
         token = services.issue_token(user=user, kind="client").raw

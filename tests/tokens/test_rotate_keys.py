@@ -163,7 +163,7 @@ def test_revoke_key_unpublishes_it_refuses_its_tokens_and_a_fresh_key_signs(user
     services.verify_token(token.raw)
     kid = str(jwt.get_unverified_header(token.raw)["kid"])
     stale = keyset.cached()
-    call_command("revoke_key", kid)
+    call_command("revoke_key", "--", kid)
     keyset._keyset = stale  # as in another process: the MGET's version check catches it
     with pytest.raises(InvalidToken):
         services.verify_token(token.raw)

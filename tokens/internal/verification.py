@@ -6,6 +6,9 @@
    (anything else, odd characters included, is simply unknown: it is only a dict lookup).
 2. Signature, ``exp``/``nbf``/``iat`` with ``LEEWAY``, ``iss``, ``aud`` and the required claims
    (RFC 7519 §4.1), by PyJWT with the algorithm list ``["RS256"]``.
+   A token that passed steps 1-2 is remembered per process by the SHA-256 of its bytes
+   (never the token itself), so a client reusing its token skips the RSA check and the parsing;
+   the time checks, the key's publication and the state below are still done on every call.
 3. State, in one Redis round trip: MGET of the key-set version (a revoked key leaves the set at
    once), the token's state and a snapshot of its user. Anything missing is read from the
    database (one query) and cached. With Redis down, the database answers every time.
@@ -13,6 +16,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +35,10 @@ from tokens.models import TokenRecord
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "iat", "exp", "jti"]
 FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "x5t", "x5t#S256", "crit", "b64"})
 MAX_TOKEN_LENGTH = 8192
+# Tokens whose signature and claims this process verified: sha256(raw) -> (kid, claims).
+VERIFIED_CACHE_SIZE = 4096
+_verified: OrderedDict[bytes, tuple[str, dict[str, Any]]] = OrderedDict()
+_verified_lock = threading.Lock()
 
 _ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (jwt.ExpiredSignatureError, "expired"),
@@ -104,16 +114,39 @@ def _decode(raw: str, view: KeySet, kid: str) -> dict[str, Any]:
             if isinstance(error, kind):
                 raise InvalidToken(reason) from error
         raise InvalidToken("malformed") from error
-    # PyJWT checks times against the wall clock; the app's clock (tests move it) too.
+    if not isinstance(claims["jti"], str) or not isinstance(claims["sub"], str):
+        raise InvalidToken("claims")
+    _check_times(claims)
+    return claims
+
+
+def _check_times(claims: dict[str, Any]) -> None:
+    """exp/nbf/iat against the app's clock (PyJWT checked the wall clock; tests move ours)."""
     now = clock.now().timestamp()
     leeway = app_settings.LEEWAY
     if claims["exp"] <= now - leeway:
         raise InvalidToken("expired")
     if claims["iat"] > now + leeway or claims.get("nbf", 0) > now + leeway:
         raise InvalidToken("not_yet_valid")
-    if not isinstance(claims["jti"], str) or not isinstance(claims["sub"], str):
-        raise InvalidToken("claims")
-    return claims
+
+
+def _signature_and_claims(raw: str) -> tuple[str, dict[str, Any]]:
+    """Steps 1 and 2, or their remembered result for the very same token bytes."""
+    digest = hashlib.sha256(raw.encode()).digest()
+    remembered = _verified.get(digest)
+    if remembered is not None:
+        kid, claims = remembered
+        _key_set_with(kid)  # still published here (the version check below does the rest)
+        _check_times(claims)
+        return kid, dict(claims)
+    kid = _check_header(raw)
+    view = _key_set_with(kid)
+    claims = _decode(raw, view, kid)
+    with _verified_lock:
+        _verified[digest] = (kid, dict(claims))
+        if len(_verified) > VERIFIED_CACHE_SIZE:
+            _verified.popitem(last=False)
+    return kid, claims
 
 
 def _from_database(claims: dict[str, Any], kid: str, client: Any) -> User:
@@ -139,9 +172,7 @@ def verify(raw: str) -> VerifiedToken:
     """Every check of the module docstring; raises ``InvalidToken`` with a reason."""
     if not isinstance(raw, str) or not raw or len(raw) > MAX_TOKEN_LENGTH:
         raise InvalidToken("malformed")
-    kid = _check_header(raw)
-    view = _key_set_with(kid)
-    claims = _decode(raw, view, kid)
+    kid, claims = _signature_and_claims(raw)
     jti, sub = claims["jti"], claims["sub"]
 
     store = shared_store()

@@ -16,7 +16,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kid")
+        parser.add_argument("kid", help="the key's kid (RFC 7638 thumbprint)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
 from django.urls import include, path
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -27,9 +26,8 @@ class WhoAmI(APIView):
         )
 
 
-# Only the tokens app's routes (and the admin): these tests do not depend on other apps' URLs.
+# Only the tokens app's routes: these tests do not depend on other apps' URLs.
 urlpatterns = [
     path("test/whoami", WhoAmI.as_view()),
-    path("admin/", admin.site.urls),
     path("", include("tokens.urls")),
 ]

@@ -13,6 +13,7 @@ from http import HTTPStatus
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 
 from authcore.exception_handler import error_response
@@ -52,6 +53,14 @@ class JsonErrorMiddleware:
             return error_response(413, *_CODES[413])
         if isinstance(exception, SuspiciousOperation):
             return error_response(400, *_CODES[400])
+        if isinstance(exception, OperationalError | InterfaceError):
+            # The database is unreachable: fail closed with a clear, retryable 503 (not a 500).
+            return error_response(
+                503,
+                "service_unavailable",
+                "The service is temporarily unavailable.",
+                headers={"Retry-After": "5"},
+            )
         return None
 
 

@@ -21,8 +21,10 @@ help:
 $(STAMP): requirements/lock.txt pyproject.toml
 	@echo "install: Python packages into $(VENV) (pinned, hash-checked)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/pip install -q --require-hashes -r requirements/lock.txt 2>&1 | grep -v -i "warning" || true
-	@$(BIN)/pip install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v -i "warning" || true
+	@$(BIN)/pip install -q --require-hashes -r requirements/lock.txt > $(VENV)/install.log 2>&1 \
+		|| { cat $(VENV)/install.log; exit 1; }
+	@$(BIN)/pip install -q --no-deps --no-build-isolation -e . >> $(VENV)/install.log 2>&1 \
+		|| { cat $(VENV)/install.log; exit 1; }
 	@$(BIN)/python -c "import django, rest_framework, webauthn, jwt" || { echo "install failed"; exit 1; }
 	@touch $@
 

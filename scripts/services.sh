@@ -20,7 +20,8 @@ as_pg_owner() {
 }
 
 start_postgres() {
-  if [ -S "$PG_SOCKET/.s.PGSQL.$PG_PORT" ] && as_pg_owner "$PG_BIN/pg_isready" -q -h "$PG_SOCKET" -p "$PG_PORT"; then
+  # Reuse a suite PostgreSQL already answering on the port (another checkout's, for one).
+  if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
     return
   fi
   if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then

@@ -166,6 +166,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "corsheaders",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, no CDN
     "authcore",
     "tokens",
     "clients",
@@ -300,6 +301,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # authcore/openapi/: security schemes, error bodies, the plain-Django documents
+    "DEFAULT_GENERATOR_CLASS": "authcore.openapi.generator.SchemaGenerator",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery -------------------------------------------------------------------------------
@@ -311,6 +317,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Broker keys share the store's prefix: instances or test runs with other prefixes never take
+# each other's tasks (docs/operations.md).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{REDIS_KEY_PREFIX}:celery:"}
+# Tests only: beat runs rotate_keys and prune every N seconds instead of the contract's schedule.
+CELERY_BEAT_INTERVAL_SECONDS: float | None = env.float("CELERY_BEAT_INTERVAL_SECONDS", default=None)
+
+# --- Audit trail --------------------------------------------------------------------------
+
+# `manage.py prune` deletes audit events older than this many days (docs/operations.md).
+AUDIT_RETENTION_DAYS: int = env.int("AUDIT_RETENTION_DAYS", default=365)
 
 # --- Logging ------------------------------------------------------------------------------
 

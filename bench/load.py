@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import subprocess
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +40,13 @@ class Measurement:
     bodies_sent: int
     bodies_available: int
     first_error: str = ""
+    connections_per_worker: tuple[int, ...] = ()
+
+    @property
+    def busiest_worker_share(self) -> float:
+        """Share of wrk's connections on the busiest worker (1.0: one worker had them all)."""
+        total = sum(self.connections_per_worker)
+        return max(self.connections_per_worker) / total if total else 0.0
 
     @property
     def rate(self) -> float:
@@ -56,8 +65,16 @@ def wrk_path() -> str:
     return path
 
 
-def run_wrk(base_url: str, request: Request, seconds: float) -> Measurement:
-    """Run wrk -t2 -c32 against ``base_url + request.path`` for ``seconds``."""
+def run_wrk(
+    base_url: str,
+    request: Request,
+    seconds: float,
+    probe: Callable[[], list[int]] | None = None,
+) -> Measurement:
+    """Run wrk -t2 -c32 against ``base_url + request.path`` for ``seconds``.
+
+    ``probe`` is called halfway through to record how the connections spread over workers.
+    """
     headers = {"User-Agent": USER_AGENT, **request.headers}
     env = {
         **os.environ,
@@ -78,18 +95,28 @@ def run_wrk(base_url: str, request: Request, seconds: float) -> Measurement:
         str(LUA_SCRIPT),
         base_url + request.path,
     ]
-    completed = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=seconds + 60, check=False
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    spread: list[int] = []
+    try:
+        if probe is not None:
+            time.sleep(max(1, round(seconds)) / 2)
+            spread = probe()
+        stdout, stderr = process.communicate(timeout=seconds + 60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
     raw: dict[str, int] | None = None
     first_error = ""
-    for line in completed.stdout.splitlines():
+    for line in stdout.splitlines():
         if line.startswith("BENCH_RESULT "):
             raw = json.loads(line.removeprefix("BENCH_RESULT "))
         elif line.startswith("BENCH_FIRST_ERROR "):
             first_error = line.removeprefix("BENCH_FIRST_ERROR ")
     if raw is None:
-        raise BenchError(f"wrk gave no result for {request.path}:\n{completed.stderr[-2000:]}")
+        raise BenchError(f"wrk gave no result for {request.path}:\n{stderr[-2000:]}")
     errors = (
         raw["status_errors"]
         + raw["connect_errors"]
@@ -106,4 +133,5 @@ def run_wrk(base_url: str, request: Request, seconds: float) -> Measurement:
         bodies_sent=raw["bodies_sent"],
         bodies_available=raw["bodies_available"],
         first_error=first_error,
+        connections_per_worker=tuple(spread),
     )

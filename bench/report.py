@@ -145,6 +145,7 @@ def build_result(
                         "p99_ms": round(m.p99_ms, 2),
                         "requests": m.requests,
                         "errors": m.errors,
+                        "connections_per_worker": list(m.connections_per_worker),
                     }
                     for m in row.rounds
                 ],

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -114,6 +116,33 @@ class Server:
         for _ in range(requests_count):
             with contextlib.suppress(requests.RequestException):
                 requests.get(self.base_url + path, headers={"Connection": "close"}, timeout=5)
+
+    def worker_pids(self) -> list[int]:
+        if self.process is None:
+            return []
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return [int(pid) for pid in children.read_text().split()]
+        except OSError:
+            return []
+
+    def connections_per_worker(self) -> list[int]:
+        """Established client connections held by each worker, most loaded first ([] if
+        ``ss`` cannot tell). wrk keeps its 32 connections for the whole run, and gunicorn
+        lets whichever worker accepts first keep them: all 32 may land on one worker."""
+        ss = shutil.which("ss")
+        workers = self.worker_pids()
+        if ss is None or not workers:
+            return []
+        listing = subprocess.run(
+            [ss, "-tnpH", "state", "established", f"( sport = :{self.port} )"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout
+        held = [int(pid) for pid in re.findall(r"pid=(\d+)", listing)]
+        return sorted((held.count(pid) for pid in workers), reverse=True)
 
     def log_tail(self, lines: int = 20) -> str:
         try:

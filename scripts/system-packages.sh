@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install the Debian packages the suite needs, only those missing: PostgreSQL, Redis,
-# Chromium and its driver (browser tests), wrk (benchmarks), Node.js (jose, oidc-provider).
+# Chromium and its driver (browser tests), wrk (benchmarks), Node.js (jose, oidc-provider),
+# curl and jq (the docs' runnable examples, tests/docs).
 set -euo pipefail
-wanted=(postgresql redis-server chromium chromium-driver wrk nodejs npm)
+wanted=(postgresql redis-server chromium chromium-driver wrk nodejs npm curl jq)
 missing=()
 for package in "${wanted[@]}"; do
   case "$package" in

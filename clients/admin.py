@@ -84,7 +84,10 @@ class ClientAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/clients/client/api_key_shown.html", context)
 
-    @admin.action(description="Rotate the API key of the selected clients (old keys stop working)")
+    @admin.action(
+        description="Rotate the API key of the selected clients (old keys stop working)",
+        permissions=["change"],
+    )
     def rotate_key(self, request: HttpRequest, queryset: QuerySet[Client]) -> HttpResponse | None:
         if request.POST.get("confirm") != "yes":
             context = {
@@ -103,7 +106,7 @@ class ClientAdmin(admin.ModelAdmin):
         ]
         return self._show_keys(request, rotated, title="API keys rotated")
 
-    @admin.action(description="Revoke every token of the selected clients")
+    @admin.action(description="Revoke every token of the selected clients", permissions=["change"])
     def revoke_client_tokens(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
         from tokens.services import revoke_tokens_of_client
 
@@ -131,7 +134,7 @@ class ClientUserAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # users are created by their client, which alone receives the secret
 
-    @admin.action(description="Revoke every token of the selected users")
+    @admin.action(description="Revoke every token of the selected users", permissions=["change"])
     def revoke_user_tokens(self, request: HttpRequest, queryset: QuerySet[ClientUser]) -> None:
         from tokens.services import revoke_tokens_of_user
 

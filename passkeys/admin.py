@@ -8,6 +8,11 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from authcore.admin_actions import (
+    flag_possibly_cloned,
+    record_rename_by_staff,
+    remove_passkey_by_staff,
+)
 from authcore.audit import record_event
 from passkeys.models import EmailCode, Passkey
 
@@ -45,9 +50,12 @@ class PasskeyAdmin(admin.ModelAdmin):
         "created_at",
         "last_used_at",
     )
-    actions = ("clear_flag",)
+    actions = ("clear_flag", flag_possibly_cloned)
 
-    @admin.action(description="Clear the possibly-cloned flag (after checking with the user)")
+    @admin.action(
+        description="Clear the possibly-cloned flag (after checking with the user)",
+        permissions=["change"],
+    )
     def clear_flag(self, request: HttpRequest, queryset: QuerySet[Passkey]) -> None:
         for passkey in queryset.filter(flagged=True):
             passkey.flagged = False
@@ -57,6 +65,19 @@ class PasskeyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # passkeys are born in a ceremony, never typed in
+
+    # Staff renames and removals leave an audit event (authcore.admin_actions, issue 8).
+    def save_model(self, request: HttpRequest, obj: Passkey, form: Any, change: bool) -> None:
+        old_name = form.initial.get("name", obj.name)
+        super().save_model(request, obj, form, change)
+        record_rename_by_staff(request=request, passkey=obj, old_name=old_name)
+
+    def delete_model(self, request: HttpRequest, obj: Passkey) -> None:
+        remove_passkey_by_staff(request=request, passkey=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Passkey]) -> None:
+        for passkey in queryset:
+            remove_passkey_by_staff(request=request, passkey=passkey)
 
 
 @admin.register(EmailCode)

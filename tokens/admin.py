@@ -44,6 +44,21 @@ def _confirm(
     )
 
 
+def _what_breaks(key: SigningKey) -> str:
+    """One line of the emergency-revoke confirmation: the key and what its revocation ends."""
+    from tokens.internal import clock
+
+    live = key.token_records.filter(revoked_at__isnull=True, expires_at__gt=clock.now()).count()
+    signs = (
+        " It signs now: a fresh key takes over." if key.state == SigningKey.State.CURRENT else ""
+    )
+    return (
+        f"{key.kid} ({key.state}): {live} unexpired token(s) it signed will be refused by "
+        f"Authcore at once; verifiers holding a cached JWKS accept them until they refetch it."
+        f"{signs}"
+    )
+
+
 @admin.register(SigningKey)
 class SigningKeyAdmin(ReadOnlyAdmin):
     change_list_template = "admin/tokens/signingkey/change_list.html"
@@ -124,7 +139,7 @@ class SigningKeyAdmin(ReadOnlyAdmin):
                 title="Emergency revoke",
                 question="These keys leave the JWKS at once and every token they signed is "
                 "refused. If one of them signs now, a fresh key takes over.",
-                items=kids,
+                items=[_what_breaks(key) for key in queryset],
                 action="emergency_revoke",
             )
         for kid in kids:
@@ -156,10 +171,14 @@ class TokenRecordAdmin(ReadOnlyAdmin):
     readonly_fields = list_display
     actions = ["revoke_selected"]
 
-    @admin.action(description="Revoke selected tokens")
+    @admin.action(description="Revoke selected tokens", permissions=["revoke"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[TokenRecord]) -> None:
         count = sum(
             services.revoke_token(jti=jti, actor=request.user)
             for jti in queryset.values_list("jti", flat=True)
         )
         self.message_user(request, f"{count} token(s) revoked.")
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        # The records are read-only, so the change permission means "may revoke" (issue 8).
+        return bool(request.user.has_perm("tokens.change_tokenrecord"))

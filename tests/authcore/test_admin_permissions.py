@@ -1,0 +1,104 @@
+# ruff: noqa: F811  (pytest fixtures imported from admin_fixtures)
+"""Staff permissions are respected: a view-only staff member sees every page but cannot
+revoke, rotate, flag, end or delete, even by posting the action form by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from authcore.models import User
+from passkeys.models import Passkey
+from sessions_app.models import BrowserSession
+from tests.authcore.admin_fixtures import (  # noqa: F401 (fixtures)
+    World,
+    master_configured,
+    staff,
+    viewer,
+    world,
+)
+from tokens.models import SigningKey, TokenRecord
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CHANGELISTS = (
+    "/admin/authcore/user/",
+    "/admin/authcore/auditevent/",
+    "/admin/clients/client/",
+    "/admin/clients/clientuser/",
+    "/admin/passkeys/passkey/",
+    "/admin/tokens/tokenrecord/",
+    "/admin/tokens/signingkey/",
+    "/admin/sessions_app/browsersession/",
+)
+FORBIDDEN_ACTIONS = (
+    ("/admin/authcore/user/", "revoke_all_tokens"),
+    ("/admin/authcore/user/", "end_all_sessions"),
+    ("/admin/clients/client/", "rotate_key"),
+    ("/admin/clients/client/", "revoke_client_tokens"),
+    ("/admin/clients/clientuser/", "revoke_user_tokens"),
+    ("/admin/passkeys/passkey/", "flag_possibly_cloned"),
+    ("/admin/passkeys/passkey/", "delete_selected"),
+    ("/admin/tokens/tokenrecord/", "revoke_selected"),
+    ("/admin/sessions_app/browsersession/", "end_sessions"),
+)
+
+
+def selectable(page: Any, action: str) -> bool:
+    return f'<option value="{action}"'.encode() in page.content
+
+
+def test_a_view_only_member_sees_every_list_and_the_dashboard(viewer: Client, world: World) -> None:
+    for url in (*CHANGELISTS, "/admin/authcore/auditevent/dashboard/"):
+        assert viewer.get(url).status_code == 200, url
+
+
+def test_a_view_only_member_is_offered_none_of_the_actions_that_change_things(
+    viewer: Client, staff: Client, world: World
+) -> None:
+    for url, action in FORBIDDEN_ACTIONS:
+        assert selectable(staff.get(url), action), (url, action)
+        assert not selectable(viewer.get(url), action), (url, action)
+
+
+def test_posting_the_actions_by_hand_changes_nothing(viewer: Client, world: World) -> None:
+    targets = {
+        "/admin/authcore/user/": str(User.objects.get(username="bob").pk),
+        "/admin/clients/client/": world.backend.id,
+        "/admin/passkeys/passkey/": str(Passkey.objects.get().pk),
+        "/admin/tokens/tokenrecord/": world.bearer.jti,
+        "/admin/sessions_app/browsersession/": BrowserSession.objects.get().pk,
+    }
+    for url, action in FORBIDDEN_ACTIONS:
+        if url not in targets:
+            continue
+        form = {"action": action, "_selected_action": [targets[url]], "index": "0"}
+        viewer.post(url, {**form, "confirm": "yes", "post": "yes"})
+    key = SigningKey.objects.get(state="current")
+    viewer.post("/admin/tokens/signingkey/rotate-now/", {"confirm": "yes"})
+    viewer.post(
+        "/admin/tokens/signingkey/",
+        {"action": "emergency_revoke", "_selected_action": [key.pk], "confirm": "yes"},
+    )
+    me = APIClient().get("/api/me", headers={"Authorization": f"Bearer {world.bearer.raw}"})
+    assert me.status_code == 200
+    assert not TokenRecord.objects.filter(revoked_at__isnull=False).exists()
+    assert SigningKey.objects.get(state="current").pk == key.pk
+    assert not Passkey.objects.get().flagged
+    assert BrowserSession.objects.count() == 1
+    assert world.browser.client.get("/auth/web/me").status_code == 200
+
+
+def test_rotate_now_is_refused_to_a_view_only_member(viewer: Client, world: World) -> None:
+    assert viewer.get("/admin/tokens/signingkey/rotate-now/").status_code == 403
+
+
+def test_staff_without_the_audit_permission_cannot_open_the_dashboard(world: World) -> None:
+    clerk = User.objects.create_user(username="clerk", email="c@example.test", is_staff=True)
+    browser = Client()
+    browser.force_login(clerk)
+    assert browser.get("/admin/authcore/auditevent/dashboard/").status_code == 403
+    assert b"Security dashboard" not in browser.get("/admin/").content

@@ -57,7 +57,8 @@ def _failure_reason(action: str, outcome: str, reason: str | None) -> str | None
     if action.startswith("signin.") and outcome != "success":
         return f"{action.removeprefix('signin.')}: {reason or outcome}"
     if action.endswith(".auth_failed"):
-        return f"{action.removesuffix('.auth_failed')}: {reason or 'failed'}"
+        scope = action.removesuffix(".auth_failed")
+        return scope if reason in (None, scope) else f"{scope}: {reason}"
     if action == "passkey.sign_count_regressed":
         return "passkey: sign_count_regressed"
     return None

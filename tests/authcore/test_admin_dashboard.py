@@ -56,7 +56,7 @@ def test_the_dashboard_counts_what_happened_and_draws_it_without_scripts(
     page = staff.get(DASHBOARD)
     assert page.status_code == 200
     assert total(page, "Failed authentications") == 3
-    assert b"user_secret: user_secret" in page.content
+    assert b"user_secret (3)" in page.content
     assert total(page, "Rate-limit refusals and lockouts") == 1
     assert total(page, "Tokens revoked") == 1
     assert total(page, "New passkeys") == 2  # bob (fixture) and carol

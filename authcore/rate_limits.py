@@ -6,16 +6,17 @@ is open, its ``MemoryStorage`` with ``MovingWindowRateLimiter``.
 
 Why a script of our own on Redis: ``limits`` answers "allowed?" (``hit``) and "how many are
 left, and until when?" (``get_window_stats``) in two calls, i.e. two round trips, and each
-limit separately. ``CONSUME_SCRIPT`` below is limits' ``acquire_moving_window.lua`` and
-``moving_window.lua`` fused and run over every limit of the request at once, so the global
-and the auth limit cost ONE ``EVALSHA`` together, atomically: either every limit takes the
-hit or none does (a refused request consumes nothing), and the answer carries what the
+limit separately. ``CONSUME_SCRIPT`` below does what limits' ``acquire_moving_window.lua`` and
+``moving_window.lua`` do, on the same data, for every limit of the request at once, so the
+global and the auth limit cost ONE ``EVALSHA`` together, atomically: either every limit takes
+the hit or none does (a refused request consumes nothing), and the answer carries what the
 ``X-RateLimit-*`` headers need. Time comes from Redis (``TIME``), so instances with skewed
 clocks share one window.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import threading
@@ -23,12 +24,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, NamedTuple
 
+import redis
 import structlog
 from django.core.exceptions import ImproperlyConfigured
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.strategies import MovingWindowRateLimiter
-from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 
 from authcore.store import REDIS_ERRORS, SharedStore, shared_store
 
@@ -49,50 +52,38 @@ _PERIOD_WORDS = {
 }
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+)\s*$")
 
-# KEYS[i]: the moving-window list of limit i. ARGV: amount_1, expiry_1, amount_2, expiry_2, ...
-# Returns {allowed (1/0), now, count_1, oldest_1, count_2, oldest_2, ...}: the hits inside each
-# window after this request and the oldest of them (when the next slot frees).
+# KEYS[i]: the moving-window list of limit i (hit timestamps, newest first: limits' layout).
+# ARGV: amount_1, expiry_1, amount_2, expiry_2, ...
+# Hits that left the window are popped from the tail first (amortised O(1)), so the list length
+# is the count in the window and its tail the oldest hit: a handful of O(1) commands per limit
+# instead of limits' binary search. Returns {allowed (1/0), now, count_1, oldest_1, ...}.
 CONSUME_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local stamp = string.format('%.6f', now)
+local counts, oldest = {}, {}
 local allowed = 1
 for i = 1, #KEYS do
-  local limit = tonumber(ARGV[2 * i - 1])
-  local expiry = tonumber(ARGV[2 * i])
-  local entry = redis.call('LINDEX', KEYS[i], limit - 1)
-  if limit < 1 or (entry and tonumber(entry) >= now - expiry) then
-    allowed = 0
+  local limit, expiry = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
+  local tail = redis.call('LINDEX', KEYS[i], -1)
+  while tail and tonumber(tail) < now - expiry do
+    redis.call('RPOP', KEYS[i])
+    tail = redis.call('LINDEX', KEYS[i], -1)
   end
-end
-if allowed == 1 then
-  for i = 1, #KEYS do
-    local limit = tonumber(ARGV[2 * i - 1])
-    redis.call('LPUSH', KEYS[i], stamp)
-    redis.call('LTRIM', KEYS[i], 0, limit - 1)
-    redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2 * i]))
+  counts[i] = redis.call('LLEN', KEYS[i])
+  oldest[i] = tail or stamp
+  if counts[i] >= limit then
+    allowed = 0
   end
 end
 local result = {allowed, stamp}
 for i = 1, #KEYS do
-  local expiry = tonumber(ARGV[2 * i])
-  local low, high, found = 0, redis.call('LLEN', KEYS[i]) - 1, -1
-  while low <= high do
-    local mid = math.floor((low + high) / 2)
-    if tonumber(redis.call('LINDEX', KEYS[i], mid)) >= now - expiry then
-      found = mid
-      low = mid + 1
-    else
-      high = mid - 1
-    end
+  if allowed == 1 then
+    counts[i] = redis.call('LPUSH', KEYS[i], stamp)
+    redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2 * i]))
   end
-  if found >= 0 then
-    result[#result + 1] = found + 1
-    result[#result + 1] = redis.call('LINDEX', KEYS[i], found)
-  else
-    result[#result + 1] = 0
-    result[#result + 1] = stamp
-  end
+  result[#result + 1] = counts[i]
+  result[#result + 1] = oldest[i]
 end
 return result
 """
@@ -111,25 +102,25 @@ class Rate:
         return _item(self.amount, self.seconds)
 
 
-@dataclass(frozen=True)
-class LimitState:
+class LimitState(NamedTuple):
     """One limit after a request: what the ``X-RateLimit-*`` headers show."""
 
     scope: str
     limit: int
     remaining: int
-    reset: int  # seconds until one more request is allowed
-    allowed: bool
+    reset: int  # seconds until one more request fits (see _state)
+    allowed: bool  # this limit had room
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     allowed: bool
     limits: tuple[LimitState, ...]
 
     @property
     def shown(self) -> LimitState:
         """The limit the headers report: the refusing one (latest to free), else the tightest."""
+        if len(self.limits) == 1:
+            return self.limits[0]
         if not self.allowed:
             refused = [state for state in self.limits if not state.allowed] or list(self.limits)
             return max(refused, key=lambda state: state.reset)
@@ -158,21 +149,8 @@ def _item(amount: int, seconds: int) -> RateLimitItem:
     return RateLimitItemPerSecond(amount, seconds)
 
 
-_script_lock = threading.Lock()
-_script: tuple[object, Script] | None = None
+_SCRIPT_SHA = hashlib.sha1(CONSUME_SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis's script id
 _memory_lock = threading.Lock()
-
-
-def _consume_script(store: SharedStore) -> Script:
-    """The registered script, bound to the current store's client (SHA computed once)."""
-    global _script
-    cached = _script
-    client = store.redis
-    if cached is None or cached[0] is not client:
-        with _script_lock:
-            assert client is not None
-            cached = _script = (client, client.register_script(CONSUME_SCRIPT))
-    return cached[1]
 
 
 def consume(limits: Sequence[tuple[str, Rate]], identifier: str) -> Decision:
@@ -183,32 +161,44 @@ def consume(limits: Sequence[tuple[str, Rate]], identifier: str) -> Decision:
     per-process memory fallback.
     """
     store = shared_store()
-    if store.redis is not None:
+    client = store.redis
+    if client is not None:
         try:
-            return _consume_on_redis(store, limits, identifier)
+            return _consume_on_redis(client, store.prefix, limits, identifier)
         except REDIS_ERRORS as error:
             store.trip(error)
     return _consume_in_memory(store, limits, identifier)
 
 
-def _key(store: SharedStore, scope: str, rate: Rate, identifier: str) -> str:
-    return store.key("rl:" + rate.item.key_for(scope, identifier))
+@lru_cache(maxsize=256)
+def _key_template(prefix: str, scope: str, rate: Rate) -> tuple[str, str]:
+    """limits' key for (scope, identifier) split around the identifier, built once."""
+    head, _, tail = rate.item.key_for(scope, "\0").partition("\0")
+    return f"{prefix}:rl:{head}", tail
 
 
 def _consume_on_redis(
-    store: SharedStore, limits: Sequence[tuple[str, Rate]], identifier: str
+    client: redis.Redis, prefix: str, limits: Sequence[tuple[str, Rate]], identifier: str
 ) -> Decision:
-    keys = [_key(store, scope, rate, identifier) for scope, rate in limits]
-    args: list[int] = []
+    arguments: list[str | int] = []
+    for scope, rate in limits:
+        head, tail = _key_template(prefix, scope, rate)
+        arguments.append(head + identifier + tail)
     for _, rate in limits:
-        args += [rate.amount, rate.seconds]
-    reply = _consume_script(store)(keys=keys, args=args, client=store.redis)
-    allowed, now = bool(int(reply[0])), float(reply[1])
-    states = []
-    for index, (scope, rate) in enumerate(limits):
-        count, oldest = int(reply[2 + 2 * index]), float(reply[3 + 2 * index])
-        states.append(_state(scope, rate, count, oldest, now, allowed))
-    return Decision(allowed, tuple(states))
+        arguments += (rate.amount, rate.seconds)
+    try:
+        reply: list[Any] = client.evalsha(_SCRIPT_SHA, len(limits), *arguments)  # type: ignore[assignment]
+    except NoScriptError:  # first use on this Redis (or it restarted): load, then run
+        client.script_load(CONSUME_SCRIPT)
+        reply = client.evalsha(_SCRIPT_SHA, len(limits), *arguments)  # type: ignore[assignment]
+    allowed, now = reply[0] == 1, float(reply[1])
+    return Decision(
+        allowed,
+        tuple(
+            _state(scope, rate, int(reply[2 + 2 * i]), float(reply[3 + 2 * i]), now, allowed)
+            for i, (scope, rate) in enumerate(limits)
+        ),
+    )
 
 
 def _state(

@@ -20,7 +20,8 @@ help:
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	@echo "install: Python packages into $(VENV) (pinned, hash-checked)"
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) \
+		|| { echo "install: '$(PYTHON) -m venv' failed; on Debian: apt-get install python3-venv"; exit 1; }
 	@$(BIN)/pip install -q --require-hashes -r requirements/lock.txt > $(VENV)/install.log 2>&1 \
 		|| { cat $(VENV)/install.log; exit 1; }
 	@$(BIN)/pip install -q --no-deps --no-build-isolation -e . >> $(VENV)/install.log 2>&1 \

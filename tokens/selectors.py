@@ -13,8 +13,8 @@ from tokens.models import SigningKey, TokenRecord
 def token_by_jti(jti: str) -> TokenRecord | None:
     """The record of the token with this ``jti`` (``.client_id``, ``.user_id``,
     ``.revoked_at``, ``.expires_at``), or None."""
-    if not isinstance(jti, str) or not jti or len(jti) > 64:
-        return None
+    if not isinstance(jti, str) or not jti or len(jti) > 64 or "\x00" in jti:
+        return None  # PostgreSQL text cannot hold NUL: such a jti was never issued
     return TokenRecord.objects.filter(jti=jti).first()
 
 

@@ -117,13 +117,20 @@ class SigningKeyAdmin(ReadOnlyAdmin):
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             result = services.rotate_keys(now=True, actor=request.user)
             self.message_user(request, f"Key {result.activated[0]} signs from now on.")
+            if result.unannounced:
+                self.message_user(
+                    request,
+                    "No next key was published: consumers that cached the JWKS refuse its "
+                    "tokens until they refetch it.",
+                    messages.WARNING,
+                )
             return HttpResponseRedirect(changelist)
         return _confirm(
             request,
             title="Rotate signing keys now",
-            question="A new key will sign every token from now on. The current key stays "
-            "published until nothing needs it. Consumers that cached the JWKS will refetch it "
-            "when they meet the new kid.",
+            question="The published next key will sign every token from now on (consumers "
+            "that cached the JWKS already hold it) and a fresh next key is published. The "
+            "current key stays published until nothing needs it.",
             items=[],
         )
 

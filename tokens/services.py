@@ -225,14 +225,21 @@ def rotate_keys(*, now: bool = False, actor: Any = None) -> RotationResult:
 
     Creates the next key when due (published ``JWT_KEY_PUBLISH_AHEAD_MINUTES`` before it
     signs), promotes it when its time has come, retires keys nothing can need; on an empty key
-    set creates the first key. With ``now``, a new key signs at once (the old one stays
-    published). Every process signs with the new key and serves the new JWKS within a second.
+    set creates the first key. With ``now``, the published next key signs at once (consumers
+    that cached the JWKS already hold it), a fresh next key is published for the following
+    rotation and the old key stays published; only when no next key exists does a brand-new
+    key sign at once (listed in ``RotationResult.unannounced``). Every process signs with the
+    new key and serves the new JWKS within a second.
     """
     return rotation.rotate(force=now, actor=actor)
 
 
 def revoke_key(*, kid: str, actor: Any = None) -> RotationResult:
     """Emergency: the key leaves the JWKS, every token it signed is rejected, a fresh key signs.
+
+    When ``kid`` was the current key, the published next key takes over signing (as for
+    ``rotate_keys(now=True)``) and a fresh next key is published; when it was the next key, a
+    fresh one takes its place in the schedule.
 
     Raises:
         SigningKeyNotFound: no key has this kid.

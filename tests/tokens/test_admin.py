@@ -12,7 +12,7 @@ from tokens import services
 from tokens.internal import keyset
 from tokens.models import SigningKey, TokenRecord
 
-pytestmark = [pytest.mark.urls("tests.tokens.admin_urls"), pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from tokens import app_settings, services
 
-pytestmark = [pytest.mark.urls("tests.tokens.urls"), pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_the_jwks_lists_public_rsa_members_only() -> None:
@@ -45,7 +45,7 @@ def test_a_matching_if_none_match_gets_a_304_and_a_rotation_a_new_etag() -> None
     call_command("rotate_keys", "--now")
     changed = client.get("/.well-known/jwks.json", HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200 and changed["ETag"] != etag
-    assert len(changed.json()["keys"]) == 2
+    assert len(changed.json()["keys"]) == 3  # retiring, current and the fresh next key
 
 
 def test_a_warm_jwks_is_served_without_the_database(django_assert_num_queries: Any) -> None:
@@ -69,6 +69,21 @@ def test_the_openid_configuration_names_issuer_jwks_and_algorithm() -> None:
     assert document["id_token_signing_alg_values_supported"] == ["RS256"]
     assert response["Cache-Control"].startswith("public, max-age=")
     assert client_gets_304(response["ETag"])
+
+
+def test_the_openid_configuration_advertises_no_endpoint_we_do_not_really_speak() -> None:
+    # Our introspection and revocation take JSON with x-api-key, not RFC 7662/7009 form posts
+    # with client authentication; we have no authorization or token endpoint at all.
+    document = APIClient().get("/.well-known/openid-configuration").json()
+    assert set(document) == {
+        "issuer",
+        "jwks_uri",
+        "id_token_signing_alg_values_supported",
+        "subject_types_supported",
+        "claims_supported",
+    }
+    assert not [name for name in document if name.endswith("_endpoint")]
+    assert "token_endpoint_auth_signing_alg_values_supported" not in document
 
 
 def client_gets_304(etag: str) -> bool:

@@ -19,15 +19,15 @@ from tokens.exceptions import InvalidToken
 from tokens.internal.key_encryption import public_jwk
 from tokens.models import TokenRecord
 
-pytestmark = [pytest.mark.urls("tests.tokens.urls"), pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def whoami(raw: str) -> Any:
-    return APIClient().get("/test/whoami", HTTP_AUTHORIZATION=f"Bearer {raw}")
+def me(raw: str) -> Any:
+    return APIClient().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {raw}")
 
 
 def assert_refused(raw: str) -> None:
-    response = whoami(raw)
+    response = me(raw)
     assert response.status_code == 401, response.content
     assert response.json()["code"] == "invalid_token"
     assert response["WWW-Authenticate"] == 'Bearer error="invalid_token"'
@@ -36,7 +36,7 @@ def assert_refused(raw: str) -> None:
 @pytest.fixture
 def issued(user: User) -> services.IssuedToken:
     token = services.issue_token(user=user, kind="client", ttl=3600)
-    assert whoami(token.raw).status_code == 200  # good before, so the refusals mean something
+    assert me(token.raw).status_code == 200  # good before, so the refusals mean something
     return token
 
 
@@ -150,7 +150,7 @@ def test_an_expired_token_is_refused(user: User, frozen_clock: Clock) -> None:
 def test_a_token_expiring_as_the_clock_moves_is_refused(user: User, frozen_clock: Clock) -> None:
     frozen_clock.now = datetime.now(UTC)
     token = services.issue_token(user=user, kind="client", ttl=600)
-    assert whoami(token.raw).status_code == 200
+    assert me(token.raw).status_code == 200
     frozen_clock.advance(seconds=600 + app_settings.LEEWAY + 1)
     assert_refused(token.raw)
 

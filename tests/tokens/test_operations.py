@@ -20,7 +20,7 @@ from tokens.authentication import BearerTokenAuthentication
 from tokens.exceptions import InvalidToken
 from tokens.models import SigningKey, TokenRecord
 
-pytestmark = [pytest.mark.urls("tests.tokens.urls"), pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def sample(name: str, **labels: str) -> float:
@@ -95,5 +95,5 @@ def test_a_jwt_from_a_configured_provider_is_left_to_the_sessions_app(
         BearerTokenAuthentication().authenticate(request)
     ours = services.issue_token(user=user, kind="client")
     assert jwt.get_unverified_header(ours.raw)["kid"]
-    response = APIClient().get("/test/whoami", HTTP_AUTHORIZATION=f"Bearer {ours.raw}")
+    response = APIClient().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {ours.raw}")
     assert response.status_code == 200

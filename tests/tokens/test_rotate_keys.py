@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import threading
+from datetime import timedelta
 from typing import Any
 
 import jwt
@@ -18,7 +20,7 @@ from tokens.exceptions import InvalidToken
 from tokens.internal import keyset
 from tokens.models import SigningKey
 
-pytestmark = [pytest.mark.urls("tests.tokens.urls"), pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def published_kids() -> list[str]:
@@ -143,9 +145,48 @@ def test_rotate_keys_now_signs_with_a_new_key_and_keeps_the_old_one_published(
     call_command("rotate_keys", "--now")
     second = signing_kid(user)
     assert second != first
-    assert set(published_kids()) == {first, second}
+    assert states()[first] == "retiring" and states()[second] == "current"
+    assert {first, second} < set(published_kids())
     services.verify_token(old_token.raw)  # still good
     assert AuditEvent.objects.filter(action="key.rotated_now").exists()
+
+
+def test_rotate_keys_now_promotes_the_key_published_by_the_previous_step(user: User) -> None:
+    call_command("rotate_keys", "--now")  # no next key yet: the one unannounced case
+    for _ in range(4):
+        before = states()
+        (ahead,) = [kid for kid, state in before.items() if state == "next"]
+        signing = signing_kid(user)
+        result = services.rotate_keys(now=True)
+        assert result.activated == [ahead] and result.unannounced == []
+        assert signing_kid(user) == ahead  # the key consumers could already hold
+        assert states()[signing] == "retiring" and signing in published_kids()
+        (fresh,) = [kid for kid, state in states().items() if state == "next"]
+        assert fresh not in before and fresh in published_kids()
+
+
+def test_rotate_keys_now_without_a_next_key_says_its_key_signs_unannounced(user: User) -> None:
+    services.rotate_keys()
+    errors = io.StringIO()
+    call_command("rotate_keys", "--now", stdout=io.StringIO(), stderr=errors)
+    assert "signs unannounced" in errors.getvalue()
+    assert sorted(states().values()) == ["current", "next", "retiring"]
+    errors = io.StringIO()
+    call_command("rotate_keys", "--now", stdout=io.StringIO(), stderr=errors)
+    assert errors.getvalue() == ""  # the next key published by the first run signs
+
+
+def test_after_rotate_now_the_fresh_next_key_signs_on_the_regular_schedule(
+    user: User, frozen_clock: Clock, periods: Any
+) -> None:
+    services.rotate_keys()
+    services.rotate_keys(now=True)
+    (ahead,) = [kid for kid, state in states().items() if state == "next"]
+    frozen_clock.advance(hours=23, minutes=59)
+    assert signing_kid(user) != ahead
+    frozen_clock.advance(minutes=1)
+    assert services.rotate_keys().activated == [ahead]
+    assert signing_kid(user) == ahead
 
 
 def test_another_process_signs_with_the_new_key_after_rotate_now(user: User) -> None:
@@ -172,6 +213,32 @@ def test_revoke_key_unpublishes_it_refuses_its_tokens_and_a_fresh_key_signs(user
     assert states()[kid] == "revoked"
     event = AuditEvent.objects.get(action="key.revoked")
     assert event.target == f"signing_key:{kid}" and event.detail["token_count"] == 1
+
+
+def test_revoke_key_of_the_current_key_hands_signing_to_the_published_next_key(
+    user: User,
+) -> None:
+    call_command("rotate_keys", "--now")
+    doomed = signing_kid(user)
+    (ahead,) = [kid for kid, state in states().items() if state == "next"]
+    result = services.revoke_key(kid=doomed)
+    assert result.activated == [ahead] and result.unannounced == []
+    assert signing_kid(user) == ahead
+    (fresh,) = [kid for kid, state in states().items() if state == "next"]
+    assert set(published_kids()) >= {ahead, fresh} and doomed not in published_kids()
+
+
+def test_revoke_key_of_the_next_key_publishes_another_in_its_place(
+    frozen_clock: Clock, periods: Any
+) -> None:
+    services.rotate_keys()
+    frozen_clock.advance(hours=23, minutes=30)
+    (ahead,) = services.rotate_keys().created
+    services.revoke_key(kid=ahead)
+    (fresh,) = [kid for kid, state in states().items() if state == "next"]
+    assert fresh != ahead and fresh in published_kids() and ahead not in published_kids()
+    key = SigningKey.objects.get(kid=fresh)
+    assert key.activates_at - key.published_at >= timedelta(minutes=60)  # still published ahead
 
 
 def test_revoke_key_with_an_unknown_kid_is_an_error_and_changes_nothing() -> None:

@@ -50,15 +50,19 @@ def jwks(request: HttpRequest) -> HttpResponse:
 
 @lru_cache(maxsize=4)
 def _discovery(issuer: str) -> tuple[bytes, str]:
+    """Only what we really serve: keys and token facts for a verifier.
+
+    No ``introspection_endpoint`` or ``revocation_endpoint``: ours take JSON with
+    ``x-api-key``, not RFC 7662/7009 form-encoded client authentication, so a generic OAuth
+    client following them would fail. No authorization or token endpoint either: Authcore
+    issues tokens through its own API, not the OAuth flows.
+    """
     document = {
         "issuer": issuer,
         "jwks_uri": f"{issuer}/.well-known/jwks.json",
         "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
         "subject_types_supported": ["public"],
         "claims_supported": ["iss", "aud", "sub", "iat", "exp", "jti", "credentialID", "client_id"],
-        "introspection_endpoint": f"{issuer}/api/tokens/introspect",
-        "revocation_endpoint": f"{issuer}/api/tokens/revoke",
     }
     body = json.dumps(document, separators=(",", ":")).encode()
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'

@@ -7,6 +7,12 @@ One function, ``rotate``, moves keys along; it is idempotent and runs under a Po
 transaction-scoped advisory lock, so instances running it at the same moment serialize and
 the later ones find nothing to do. The database also refuses a second current or next key
 (partial unique constraints).
+
+Forced moves (``rotate_keys --now``, ``revoke_key`` of the current key) never make a key sign
+that consumers could not have cached: the published *next* key takes over, and a fresh next
+key is published at once for the following forced move. Only when no next key exists does a
+brand-new key sign at once (``RotationResult.unannounced``): a consumer holding a cached JWKS
+meets its kid unannounced and must refetch.
 """
 
 from __future__ import annotations
@@ -38,6 +44,9 @@ class RotationResult:
     retired: list[str] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)
     tokens_revoked: int = 0
+    # Kids that began to sign in the same move that created them (no next key was published):
+    # the one case where a consumer with a cached JWKS meets an unknown kid.
+    unannounced: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -77,6 +86,30 @@ def _activate(key: SigningKey, now: datetime) -> None:
     key.state = State.CURRENT
     key.activated_at = now
     key.save(update_fields=["state", "activated_at"])
+
+
+def _take_over(now: datetime, result: RotationResult) -> None:
+    """Nothing signs any more (forced move): the published next key signs, else a new key."""
+    upcoming = SigningKey.objects.filter(state=State.NEXT).first()
+    if upcoming is not None:  # published since an earlier step: consumers may hold it
+        _activate(upcoming, now)
+        result.activated.append(upcoming.kid)
+        return
+    key = _create(now, state=State.CURRENT, activates_at=now)
+    result.created.append(key.kid)
+    result.activated.append(key.kid)
+    result.unannounced.append(key.kid)
+
+
+def _publish_next(now: datetime, result: RotationResult, *, activates_at: datetime) -> None:
+    """After a forced move: a fresh next key, published now, so the following forced move is
+    gap-free too. It signs at ``activates_at`` (never sooner than the publish-ahead time)."""
+    if SigningKey.objects.filter(state=State.NEXT).exists():
+        return
+    key = _create(
+        now, state=State.NEXT, activates_at=max(activates_at, now + app_settings.PUBLISH_AHEAD)
+    )
+    result.created.append(key.kid)
 
 
 def _needed_until(key: SigningKey) -> datetime:
@@ -153,18 +186,12 @@ def rotate(*, force: bool = False, actor: object = None) -> RotationResult:
         _lock()
         now = clock.now()
         if force:
-            published = list(SigningKey.objects.filter(state__in=keyset.PUBLISHED_STATES))
-            current = next((k for k in published if k.state == State.CURRENT), None)
-            upcoming = next((k for k in published if k.state == State.NEXT), None)
+            current = SigningKey.objects.filter(state=State.CURRENT).first()
             if current is not None:
                 _deactivate(current, now)
-            if upcoming is not None:  # already published: consumers have it cached
-                _activate(upcoming, now)
-                result.activated.append(upcoming.kid)
-            else:
-                key = _create(now, state=State.CURRENT, activates_at=now)
-                result.created.append(key.kid)
-                result.activated.append(key.kid)
+            _take_over(now, result)
+            # The new current key's successor, on the regular schedule.
+            _publish_next(now, result, activates_at=now + app_settings.ROTATION_PERIOD)
             record_event(
                 "key.rotated_now", actor=actor, target=f"signing_key:{result.activated[0]}"
             )
@@ -187,6 +214,7 @@ def revoke(*, kid: str, actor: object = None) -> RotationResult:
         if key.state == State.REVOKED:
             return result
         was_current = key.state == State.CURRENT
+        was_next = key.state == State.NEXT
         key.state = State.REVOKED
         key.revoked_at = now
         key.save(update_fields=["state", "revoked_at"])
@@ -201,16 +229,11 @@ def revoke(*, kid: str, actor: object = None) -> RotationResult:
             detail={"token_count": result.tokens_revoked, "was_current": was_current},
         )
         if was_current:
-            # A key that never signed takes over: the published next key if there is one
-            # (consumers already hold it), else a new one.
-            upcoming = SigningKey.objects.filter(state=State.NEXT).first()
-            if upcoming is not None:
-                _activate(upcoming, now)
-                result.activated.append(upcoming.kid)
-            else:
-                fresh = _create(now, state=State.CURRENT, activates_at=now)
-                result.created.append(fresh.kid)
-                result.activated.append(fresh.kid)
+            _take_over(now, result)
+            _publish_next(now, result, activates_at=now + app_settings.ROTATION_PERIOD)
+        elif was_next:
+            # Keep the revoked key's place in the schedule, with a key of its own.
+            _publish_next(now, result, activates_at=key.activates_at)
         for _ in range(8):
             if not _step(now, result):
                 break

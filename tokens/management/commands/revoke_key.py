@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tokens.exceptions import SigningKeyNotFound
+from tokens.management.commands.rotate_keys import UNANNOUNCED
 from tokens.services import revoke_key
 
 
@@ -29,3 +30,8 @@ class Command(BaseCommand):
         self.stdout.write(f"revoked {options['kid']} ({result.tokens_revoked} tokens)")
         for kid in result.activated:
             self.stdout.write(f"activated {kid}")
+        for kid in result.created:
+            if kid not in result.activated:
+                self.stdout.write(f"published {kid} as the next key")
+        for kid in result.unannounced:
+            self.stderr.write(UNANNOUNCED.format(kid=kid))

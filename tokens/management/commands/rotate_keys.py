@@ -8,15 +8,23 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from tokens.services import rotate_keys
 
+UNANNOUNCED = (
+    "warning: no next key was published, so {kid} signs unannounced: consumers holding a "
+    "cached JWKS refuse its tokens until they refetch it (jose and PyJWT: up to 30 s)"
+)
+
 
 class Command(BaseCommand):
     help = (
         "Create the next signing key when due, promote it when its publish-ahead time has "
-        "passed, retire keys nothing needs. --now: a new key signs at once."
+        "passed, retire keys nothing needs. --now: the published next key signs at once and a "
+        "fresh next key is published."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--now", action="store_true", help="a new key signs from now on")
+        parser.add_argument(
+            "--now", action="store_true", help="the published next key signs from now on"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = rotate_keys(now=options["now"], actor=("operator", "manage.py"))
@@ -29,3 +37,5 @@ class Command(BaseCommand):
         ):
             for kid in kids:
                 self.stdout.write(f"{label} {kid}")
+        for kid in result.unannounced:
+            self.stderr.write(UNANNOUNCED.format(kid=kid))

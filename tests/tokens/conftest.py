@@ -9,15 +9,18 @@ from typing import Any
 import pytest
 
 from authcore.models import User
-from tokens.internal import clock, keyset
+from tokens.internal import clock, keyset, verification
 
 
 @pytest.fixture(autouse=True)
 def _fresh_key_cache() -> Iterator[None]:
-    """Each test starts from its own database: forget the process's key-set view."""
+    """Each test starts from its own database: forget the process's key-set view and the
+    tokens it verified."""
     keyset.forget()
+    verification._verified.clear()
     yield
     keyset.forget()
+    verification._verified.clear()
 
 
 @pytest.fixture

@@ -6,16 +6,23 @@
    (anything else, odd characters included, is simply unknown: it is only a dict lookup).
 2. Signature, ``exp``/``nbf``/``iat`` with ``LEEWAY``, ``iss``, ``aud`` and the required claims
    (RFC 7519 §4.1), by PyJWT with the algorithm list ``["RS256"]``.
-   A token that passed steps 1-2 is remembered per process by the SHA-256 of its bytes
-   (never the token itself), so a client reusing its token skips the RSA check and the parsing;
-   the time checks, the key's publication and the state below are still done on every call.
 3. State, in one Redis round trip: MGET of the key-set version (a revoked key leaves the set at
    once), the token's state and a snapshot of its user. Anything missing is read from the
    database (one query) and cached. With Redis down, the database answers every time.
+
+The outcome of steps 1-2 for the very same token bytes is remembered per process
+(``VerifiedCache``), so a client reusing its token skips the header parsing and the RSA check.
+That is safe because it is a pure function of the bytes and the key: the kid is the key's
+RFC 7638 thumbprint, so the public key behind a kid never changes. Everything that does change
+is checked on every call: ``exp``/``nbf``/``iat`` against the clock, the key's publication in the
+key-set version read by step 3 (the cache belongs to one key-set version and is emptied when
+that changes, so after a rotation or revocation every token is verified in full again), and
+the token's record, revocation and user.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import threading
 from collections import OrderedDict
@@ -35,10 +42,8 @@ from tokens.models import TokenRecord
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "iat", "exp", "jti"]
 FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "x5t", "x5t#S256", "crit", "b64"})
 MAX_TOKEN_LENGTH = 8192
-# Tokens whose signature and claims this process verified: sha256(raw) -> (kid, claims).
+# Tokens whose header, signature and claims this process verified (see VerifiedCache).
 VERIFIED_CACHE_SIZE = 4096
-_verified: OrderedDict[bytes, tuple[str, dict[str, Any]]] = OrderedDict()
-_verified_lock = threading.Lock()
 
 _ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (jwt.ExpiredSignatureError, "expired"),
@@ -130,23 +135,71 @@ def _check_times(claims: dict[str, Any]) -> None:
         raise InvalidToken("not_yet_valid")
 
 
-def _signature_and_claims(raw: str) -> tuple[str, dict[str, Any]]:
-    """Steps 1 and 2, or their remembered result for the very same token bytes."""
-    digest = hashlib.sha256(raw.encode()).digest()
-    remembered = _verified.get(digest)
-    if remembered is not None:
-        kid, claims = remembered
-        _key_set_with(kid)  # still published here (the version check below does the rest)
-        _check_times(claims)
-        return kid, dict(claims)
+class VerifiedCache:
+    """Steps 1-2 remembered for one key-set version: SHA-256 of the token -> (kid, claims).
+
+    Bounded (least recently used first out, at most ``size`` entries, a token being at most
+    ``MAX_TOKEN_LENGTH`` bytes); never holds a token itself. An entry is only returned for the
+    key-set version it was stored under, and a different version empties the cache: after a
+    rotation or revocation each token is verified in full against the new key set.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.version: str | None = None
+        self._entries: OrderedDict[bytes, tuple[str, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _adopt(self, version: str) -> None:
+        if version != self.version:
+            self._entries.clear()
+            self.version = version
+
+    def follow(self, version: str) -> None:
+        """The key set is now ``version``: forget everything remembered under another."""
+        if version != self.version:
+            with self._lock:
+                self._adopt(version)
+
+    def get(self, digest: bytes, *, version: str) -> tuple[str, dict[str, Any]] | None:
+        """The remembered (kid, claims) as a fresh copy, or None."""
+        with self._lock:
+            self._adopt(version)
+            entry = self._entries.get(digest)
+            if entry is None:
+                return None
+            self._entries.move_to_end(digest)
+        kid, claims = entry
+        return kid, copy.deepcopy(claims)
+
+    def put(self, digest: bytes, *, version: str, kid: str, claims: dict[str, Any]) -> None:
+        entry = (kid, copy.deepcopy(claims))
+        with self._lock:
+            self._adopt(version)
+            self._entries[digest] = entry
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.version = None
+
+
+_verified = VerifiedCache(VERIFIED_CACHE_SIZE)
+
+
+def _signature_and_claims(raw: str, view: KeySet | None = None) -> tuple[str, dict[str, Any]]:
+    """Steps 1 and 2 in full, against ``view`` (default: the view that knows the kid)."""
     kid = _check_header(raw)
-    view = _key_set_with(kid)
-    claims = _decode(raw, view, kid)
-    with _verified_lock:
-        _verified[digest] = (kid, dict(claims))
-        if len(_verified) > VERIFIED_CACHE_SIZE:
-            _verified.popitem(last=False)
-    return kid, claims
+    if view is None:
+        view = _key_set_with(kid)
+    elif kid not in view.keys:
+        raise InvalidToken("unknown_key")
+    return kid, _decode(raw, view, kid)
 
 
 def _from_database(claims: dict[str, Any], kid: str, client: Any) -> User:
@@ -172,12 +225,21 @@ def verify(raw: str) -> VerifiedToken:
     """Every check of the module docstring; raises ``InvalidToken`` with a reason."""
     if not isinstance(raw, str) or not raw or len(raw) > MAX_TOKEN_LENGTH:
         raise InvalidToken("malformed")
-    kid, claims = _signature_and_claims(raw)
+    digest = hashlib.sha256(raw.encode()).digest()
+    seen = keyset.cached()
+    remembered = _verified.get(digest, version=seen.version) if seen is not None else None
+    if remembered is not None:
+        kid, claims = remembered
+        _check_times(claims)  # time moves on: never remembered
+    else:
+        kid, claims = _signature_and_claims(raw)
     jti, sub = claims["jti"], claims["sub"]
 
     store = shared_store()
     client = store.redis
     user: User | None = None
+    view: KeySet | None = None
+    token_state = snapshot = None
     if client is not None:
         state_cache.replay_pending()  # revocations written while Redis was down, first
         try:
@@ -192,20 +254,30 @@ def verify(raw: str) -> VerifiedToken:
             store.trip(error)
             client = None
         else:
-            if kid not in keyset.for_version(version).keys:
-                raise InvalidToken("unknown_key")  # the key was revoked meanwhile
-            if token_state == state_cache.REVOKED:
-                raise InvalidToken("revoked")
-            if token_state == state_cache.GONE:
-                raise InvalidToken("unknown_token")
-            if snapshot == state_cache.GONE:
+            view = keyset.for_version(version)
+    if view is None:
+        view = keyset.without_redis()
+    _verified.follow(view.version)
+    if kid not in view.keys:
+        raise InvalidToken("unknown_key")  # the key was revoked meanwhile
+    if remembered is not None and (seen is None or view.version != seen.version):
+        # The key set changed since the entry was remembered: verify in full against it.
+        kid, claims = _signature_and_claims(raw, view)
+        remembered = None
+    if remembered is None:
+        _verified.put(digest, version=view.version, kid=kid, claims=claims)
+
+    if client is not None:
+        if token_state == state_cache.REVOKED:
+            raise InvalidToken("revoked")
+        if token_state == state_cache.GONE:
+            raise InvalidToken("unknown_token")
+        if snapshot == state_cache.GONE:
+            raise InvalidToken("user_inactive")
+        if token_state == state_cache.VALID and snapshot is not None:
+            user = state_cache.user_from_snapshot(snapshot)
+            if not user.is_active or str(user.pk) != sub:
                 raise InvalidToken("user_inactive")
-            if token_state == state_cache.VALID and snapshot is not None:
-                user = state_cache.user_from_snapshot(snapshot)
-                if not user.is_active or str(user.pk) != sub:
-                    raise InvalidToken("user_inactive")
-    if client is None and keyset.without_redis().keys.get(kid) is None:
-        raise InvalidToken("unknown_key")
     if user is None:
         user = _from_database(claims, kid, client)
     client_id = claims.get("client_id")

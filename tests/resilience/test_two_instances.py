@@ -168,4 +168,5 @@ def test_rotate_keys_run_on_both_instances_at_once_creates_one_key(
         query(cluster.database, "SELECT state, count(*) FROM tokens_signingkey GROUP BY 1")
     )
     assert states["current"] == 1
-    assert sum(states.values()) == 3
+    assert states["retiring"] == 2  # two forced moves, one after the other
+    assert states.get("next", 0) <= 1

@@ -58,7 +58,7 @@ class SignIn:
 
 
 def _counted(function: Callable[P, R]) -> Callable[P, R]:
-    """Count every rejected ceremony in ``authcore_auth_failures_total{reason=<code>}``."""
+    """Count (``authcore_auth_failures_total{reason=<code>}``) and audit every rejected ceremony."""
 
     @wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -66,6 +66,14 @@ def _counted(function: Callable[P, R]) -> Callable[P, R]:
             return function(*args, **kwargs)
         except AuthcoreError as error:
             AUTH_FAILURES.labels(reason=f"passkey_{error.code}").inc()
+            # Written after the ceremony's own transaction is gone, so the failure stays on
+            # the record (the dashboard's "failed authentications by reason").
+            ceremony = "signin" if function.__name__ == "finish_authentication" else "register"
+            record_event(
+                "signin.passkey" if ceremony == "signin" else "passkey.registration_failed",
+                target="passkey",
+                outcome=error.code,
+            )
             raise
 
     return wrapper

@@ -12,8 +12,10 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, NoReturn
+from functools import wraps
+from typing import Any, NoReturn, ParamSpec, TypeVar
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
@@ -36,6 +38,9 @@ from passkeys.exceptions import (
 from passkeys.models import EmailCode
 from passkeys.selectors import user_by_email, user_by_username
 from passkeys.services import SignIn, issue_sign_in_token
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _CODE_SALT = "passkeys.email_code.code"
 _LINK_SALT = "passkeys.email_code.link"
@@ -98,6 +103,21 @@ def start_email_sign_in(*, email: str) -> None:
     record_event("email_code.sent", target=f"email_code:{record_id}")
 
 
+def _audited(function: Callable[P, R]) -> Callable[P, R]:
+    """Audit a refused code or link once its transaction has committed (attempts counted)."""
+
+    @wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except EmailCodeRejected as failure:
+            record_event("signin.email", target="email_code", outcome=failure.code)
+            raise
+
+    return wrapper
+
+
+@_audited
 def verify_email_code(*, email: str, code: str) -> SignIn:
     """Sign in (or up) the owner of ``email`` with the code mailed to it.
 
@@ -129,6 +149,7 @@ def verify_email_code(*, email: str, code: str) -> SignIn:
     _reject(failure)
 
 
+@_audited
 def verify_email_link(*, link_token: str) -> SignIn:
     """Sign in (or up) with the single-use link token from the mail.
 

@@ -49,13 +49,26 @@ def _what_breaks(key: SigningKey) -> str:
     from tokens.internal import clock
 
     live = key.token_records.filter(revoked_at__isnull=True, expires_at__gt=clock.now()).count()
-    signs = (
-        " It signs now: a fresh key takes over." if key.state == SigningKey.State.CURRENT else ""
-    )
+    signs = ""
+    if key.state == SigningKey.State.CURRENT:
+        signs = " It signs now: a fresh key takes over. " + _successor()
     return (
         f"{key.kid} ({key.state}): {live} unexpired token(s) it signed will be refused by "
         f"Authcore at once; verifiers holding a cached JWKS accept them until they refetch it."
         f"{signs}"
+    )
+
+
+def _successor() -> str:
+    """Which key would sign after a forced step, and what cached-JWKS verifiers make of it."""
+    if SigningKey.objects.filter(state=SigningKey.State.NEXT).exists():
+        return (
+            "The key published as next signs: verifiers that cached the JWKS already hold it. "
+            "A fresh next key is published."
+        )
+    return (
+        "No next key is published, so a brand-new key signs: verifiers holding a cached JWKS "
+        "refuse its tokens until they refetch it."
     )
 
 
@@ -128,9 +141,9 @@ class SigningKeyAdmin(ReadOnlyAdmin):
         return _confirm(
             request,
             title="Rotate signing keys now",
-            question="The published next key will sign every token from now on (consumers "
-            "that cached the JWKS already hold it) and a fresh next key is published. The "
-            "current key stays published until nothing needs it.",
+            question="A new key will sign every token from now on. "
+            + _successor()
+            + " The current key stays published until nothing needs it.",
             items=[],
         )
 

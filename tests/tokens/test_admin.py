@@ -61,10 +61,13 @@ def test_rotate_now_asks_for_confirmation_then_a_new_key_signs(staff: Client) ->
     page = staff.get("/admin/tokens/signingkey/rotate-now/")
     assert page.status_code == 200 and b"Yes, I" in page.content
     assert SigningKey.objects.count() == 1  # nothing happens before the confirmation
+    assert b"brand-new key signs" in page.content  # no next key yet: the honest warning
     done = staff.post("/admin/tokens/signingkey/rotate-now/", {"confirm": "yes"})
     assert done.status_code == 302
     assert SigningKey.objects.get(kid=first).state == "retiring"
     assert SigningKey.objects.filter(state="current").exclude(kid=first).exists()
+    again = staff.get("/admin/tokens/signingkey/rotate-now/")
+    assert b"already hold it" in again.content  # the next key published by the first rotation
 
 
 def test_emergency_revoke_asks_for_confirmation_then_revokes(staff: Client, user: User) -> None:

@@ -27,6 +27,8 @@ RATE_LIMIT = "20000/1s"
 ORIGIN = "http://localhost:8000"
 RP_ID = "localhost"
 JSON = {"Content-Type": "application/json"}
+# Passkeys the login row rotates through, one per wrk connection.
+PASSKEYS = 32
 
 
 class _Api:
@@ -169,12 +171,17 @@ def _client_scenarios(api: _Api, server: Server, master_password: str) -> list[S
 
 def _passkey_scenarios(api: _Api, server: Server, context: RunContext) -> list[Scenario]:
     login_label, web_label = ROWS["authcore.passkey"], ROWS["authcore.webme"]
-    passkey = SoftwarePasskey(rp_id=RP_ID, origin=ORIGIN)
+    # One passkey per wrk connection: a passkey is not used by 32 clients at once, and
+    # Authcore locks the passkey's row while it updates the counter.
+    passkeys = [SoftwarePasskey(rp_id=RP_ID, origin=ORIGIN) for _ in range(PASSKEYS)]
     try:
-        options = api.call(
-            "POST", "/api/auth/passkey/register/options", {"username": "bench-passkey"}
-        ).json()
-        api.call("POST", "/api/auth/passkey/register/verify", passkey.register(options), expect=201)
+        for index, passkey in enumerate(passkeys):
+            options = api.call(
+                "POST", "/api/auth/passkey/register/options", {"username": f"bench-passkey-{index}"}
+            ).json()
+            api.call(
+                "POST", "/api/auth/passkey/register/verify", passkey.register(options), expect=201
+            )
     except (BenchError, requests.RequestException, KeyError) as error:
         reason = f"passkey registration not ready: {error}"
         return [
@@ -182,13 +189,13 @@ def _passkey_scenarios(api: _Api, server: Server, context: RunContext) -> list[S
             unavailable("authcore.webme", web_label, reason),
         ]
 
-    def assertion(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    def assertion(index: int = 0, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         challenge = api.call("POST", "/api/auth/passkey/login/options", {}).json()["challenge"]
-        return {**passkey.assert_challenge(challenge), **(extra or {})}
+        return {**passkeys[index % PASSKEYS].assert_challenge(challenge), **(extra or {})}
 
     def login_request(count: int) -> Request:
         with ThreadPoolExecutor(max_workers=8) as pool:
-            bodies = [json.dumps(body) for body in pool.map(lambda _: assertion(), range(count))]
+            bodies = [json.dumps(body) for body in pool.map(assertion, range(count))]
         path = write_bodies(context.workdir / "authcore-passkey.bodies", bodies)
         return Request("POST", "/api/auth/passkey/login/verify", JSON, bodies_file=path)
 
@@ -201,7 +208,9 @@ def _passkey_scenarios(api: _Api, server: Server, context: RunContext) -> list[S
     except (BenchError, requests.RequestException, KeyError) as error:
         scenarios.append(unavailable("authcore.passkey", login_label, str(error)))
     try:
-        signed_in = api.call("POST", "/api/auth/passkey/login/verify", assertion({"session": True}))
+        signed_in = api.call(
+            "POST", "/api/auth/passkey/login/verify", assertion(0, {"session": True})
+        )
         cookie = signed_in.cookies.get("user_session_id")
         if not cookie:
             raise BenchError("login with session: true set no user_session_id cookie")

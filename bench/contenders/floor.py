@@ -20,6 +20,7 @@ from bench.servers import Server, run_django
 SETTINGS = "bench.floor.settings"
 RP_ID = "localhost"
 ORIGIN = "http://localhost:8000"
+PASSKEYS = 32  # as many as Authcore's row gets (one per wrk connection)
 
 
 def start_floor(context: RunContext, key_file: Path) -> tuple[Server, list[Scenario]]:
@@ -31,17 +32,17 @@ def start_floor(context: RunContext, key_file: Path) -> tuple[Server, list[Scena
         "BENCH_REDIS_PREFIX": prefix,
         "BENCH_PRIVATE_KEY_FILE": str(key_file),
     }
-    passkey = SoftwarePasskey(rp_id=RP_ID, origin=ORIGIN)
+    passkeys = [SoftwarePasskey(rp_id=RP_ID, origin=ORIGIN) for _ in range(PASSKEYS)]
     run_django(SETTINGS, ["migrate", "--noinput", "-v", "0"], env)
     seeded = json.loads(
         run_django(
             SETTINGS,
             [
                 "floor_seed",
-                "--credential-id",
-                passkey.credential_id_b64,
-                "--public-key",
-                bytes_to_base64url(passkey.cose_public_key()),
+                *(
+                    f"--credential={p.credential_id_b64}:{bytes_to_base64url(p.cose_public_key())}"
+                    for p in passkeys
+                ),
             ],
             env,
         )
@@ -76,9 +77,10 @@ def start_floor(context: RunContext, key_file: Path) -> tuple[Server, list[Scena
     def passkey_request(count: int) -> Request:
         bodies = []
         pipeline = store.pipeline(transaction=False)
-        for _ in range(count):
+        for index in range(count):
             challenge = secrets.token_bytes(32)
             pipeline.set(f"{prefix}:challenge:{challenge.hex()}", "1", ex=300)
+            passkey = passkeys[index % PASSKEYS]
             bodies.append(json.dumps(passkey.assert_challenge(bytes_to_base64url(challenge))))
         pipeline.execute()
         path = write_bodies(context.workdir / "floor-passkey.bodies", bodies)

@@ -81,7 +81,7 @@ def test_the_json_holds_every_requested_row_with_a_rate_and_sane_ratios(
     rows = {row["key"]: row for row in result["rows"]}
     assert set(rows) == set(ROWS.split(","))
     for row in rows.values():
-        assert row["status"] == "ok", row
+        assert row["status"].startswith("ok"), row  # "ok", maybe noting unbalanced workers
         assert row["rate"] > 0
         assert 0 < row["p50_ms"] <= row["p99_ms"]
         assert 0 < row["ratio_to_bare"] < 5

@@ -1,4 +1,4 @@
-"""Create the floor's user (and passkey, when given) and print their ids as JSON."""
+"""Create the floor's user (and its passkeys, when given) and print its id as JSON."""
 
 from __future__ import annotations
 
@@ -16,14 +16,16 @@ class Command(BaseCommand):
     help = "Seed the benchmark floor database."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--credential-id", default="")
-        parser.add_argument("--public-key", default="")
+        parser.add_argument(
+            "--credential", action="append", default=[], help="credential_id:cose_key (b64url)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         user, _ = get_user_model().objects.get_or_create(username="bench-floor")
-        if options["credential_id"]:
+        for credential in options["credential"]:
+            credential_id, _, public_key = credential.partition(":")
             FloorCredential.objects.update_or_create(
-                credential_id=base64url_to_bytes(options["credential_id"]),
-                defaults={"public_key": base64url_to_bytes(options["public_key"]), "user": user},
+                credential_id=base64url_to_bytes(credential_id),
+                defaults={"public_key": base64url_to_bytes(public_key), "user": user},
             )
         self.stdout.write(json.dumps({"user_id": user.pk}))

@@ -16,12 +16,15 @@ from collections.abc import Callable
 
 import structlog
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
+from authcore.audit import record_event
 from authcore.client_ip import client_ip
 from authcore.exception_handler import error_response
 from authcore.metrics import RATE_LIMIT_HITS
 from authcore.rate_limits import Decision, Rate, consume, parse_rate
+from authcore.store import shared_store
 
 logger = structlog.get_logger(__name__)
 
@@ -48,18 +51,32 @@ class RateLimitMiddleware:
         limits: list[tuple[str, Rate]] = [("global", parse_rate(settings.RATE_LIMIT_GLOBAL))]
         if path.startswith(AUTH_PREFIX):
             limits.append(("auth", parse_rate(settings.RATE_LIMIT_AUTH)))
-        decision = consume(limits, client_ip(request))
-        response = self.get_response(request) if decision.allowed else self._refuse(decision)
+        ip = client_ip(request)
+        decision = consume(limits, ip)
+        response = self.get_response(request) if decision.allowed else self._refuse(decision, ip)
         shown = decision.shown
         response["X-RateLimit-Limit"] = str(shown.limit)
         response["X-RateLimit-Remaining"] = str(shown.remaining)
         response["X-RateLimit-Reset"] = str(shown.reset)
         return response
 
-    def _refuse(self, decision: Decision) -> HttpResponse:
+    def _refuse(self, decision: Decision, ip: str) -> HttpResponse:
         shown = decision.shown
         RATE_LIMIT_HITS.labels(scope=shown.scope).inc()
         logger.warning("rate_limited", scope=shown.scope, retry_after=shown.reset)
+        # One audit event per client IP and scope while it stays refused, so a flood of
+        # refused requests cannot flood the audit table (the metric counts every refusal).
+        marker = f"ratelimit-audited:{shown.scope}:{ip}"
+        if shared_store().set(marker, b"1", ttl=max(1, shown.reset), only_new=True):
+            try:
+                record_event(
+                    "rate_limit.refused",
+                    target=f"ip:{ip}",
+                    outcome="refused",
+                    detail={"reason": shown.scope, "retry_after": shown.reset},
+                )
+            except DatabaseError:  # the refusal stands even when the audit trail is down
+                logger.warning("audit_write_failed", action="rate_limit.refused")
         return error_response(
             429,
             "rate_limited",

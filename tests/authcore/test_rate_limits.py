@@ -8,10 +8,15 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from authcore import metrics
+from authcore.models import AuditEvent
 from authcore.rate_limits import consume, parse_rate
 from authcore.store import shared_store
 
-pytestmark = [pytest.mark.real_rate_limits, pytest.mark.urls("tests.authcore.urls")]
+pytestmark = [
+    pytest.mark.real_rate_limits,
+    pytest.mark.urls("tests.authcore.urls"),
+    pytest.mark.django_db,
+]
 
 
 def rate_limit_hits(scope: str) -> float:
@@ -167,3 +172,14 @@ def test_rates_are_written_n_per_period(text, amount, seconds):
 def test_a_malformed_rate_is_a_configuration_error(text):
     with pytest.raises(ImproperlyConfigured):
         parse_rate(text)
+
+
+def test_a_refused_ip_is_audited_once_while_it_stays_refused(client, settings):
+    settings.RATE_LIMIT_GLOBAL = "1/1h"
+    client.get("/nope")
+    for _ in range(5):
+        assert client.get("/nope").status_code == 429
+    events = AuditEvent.objects.filter(action="rate_limit.refused")
+    assert events.count() == 1
+    assert events.get().target == "ip:127.0.0.1"
+    assert events.get().detail["reason"] == "global"

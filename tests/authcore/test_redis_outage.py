@@ -131,6 +131,7 @@ def test_redis_killed_mid_test_falls_back_to_memory_and_returns(client, throwawa
 
 
 @pytest.mark.real_rate_limits
+@pytest.mark.django_db
 def test_the_rate_limit_still_holds_in_memory_while_redis_is_down(
     client, settings, throwaway_redis
 ):

@@ -43,16 +43,17 @@ DISCOVERY = {
         "issuer": {"type": "string", "description": "API_BASE_URL: the `iss` of every token"},
         "jwks_uri": {"type": "string"},
         "id_token_signing_alg_values_supported": {"type": "array", "items": {"type": "string"}},
-        "token_endpoint_auth_signing_alg_values_supported": {
-            "type": "array",
-            "items": {"type": "string"},
-        },
         "subject_types_supported": {"type": "array", "items": {"type": "string"}},
         "claims_supported": {"type": "array", "items": {"type": "string"}},
-        "introspection_endpoint": {"type": "string"},
-        "revocation_endpoint": {"type": "string"},
     },
-    "required": ["issuer", "jwks_uri", "id_token_signing_alg_values_supported"],
+    "required": [
+        "issuer",
+        "jwks_uri",
+        "id_token_signing_alg_values_supported",
+        "subject_types_supported",
+        "claims_supported",
+    ],
+    "additionalProperties": False,
 }
 
 READINESS = {
@@ -114,7 +115,8 @@ def add_documents(schema: dict[str, Any]) -> None:
     paths["/.well-known/openid-configuration"] = _document(
         "Discovery",
         "#/components/schemas/Discovery",
-        "OpenID Connect Discovery: issuer, jwks_uri and supported algorithms.",
+        "OpenID Connect Discovery: issuer, jwks_uri, signing algorithm, subject types and "
+        "claims. No introspection or revocation endpoint (ours are not RFC 7662/7009).",
     )
     json_ok = {"application/json": {"schema": {"$ref": "#/components/schemas/Readiness"}}}
     paths["/healthz"] = _probe(

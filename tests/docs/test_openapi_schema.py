@@ -136,6 +136,17 @@ def test_security_schemes_cover_bearer_api_key_basic_and_the_session_cookie_with
     assert schema["paths"]["/api/clients"]["post"]["security"] == [{"MasterBasic": []}]
 
 
+def test_the_discovery_schema_names_exactly_the_fields_the_server_serves(
+    schema: dict[str, Any],
+) -> None:
+    """A client generated from the schema must not look for endpoints we do not advertise."""
+    served = Client().get("/.well-known/openid-configuration").json()
+    documented = schema["components"]["schemas"]["Discovery"]
+    assert set(documented["properties"]) == set(served)
+    assert set(documented["required"]) == set(served)
+    assert "introspection_endpoint" not in served and "revocation_endpoint" not in served
+
+
 def test_every_operation_documents_its_error_codes_and_the_table_has_no_stale_row(
     schema: dict[str, Any],
 ) -> None:

@@ -74,10 +74,3 @@ class IdentifierTaken(Conflict):
 class ExpiresInTooLarge(ValidationFailed):
     code = "expires_in_too_large"
     detail = "expires_in is larger than the longest token lifetime allowed (TOKEN_MAX_TTL)."
-
-
-class ApiKeyRequired(PermissionDenied):
-    """A Bearer token where only a client's API key may act (e.g. DELETE /api/tokens/{jti})."""
-
-    code = "api_key_required"
-    detail = "This call needs the client's API key in the x-api-key header."

@@ -88,7 +88,10 @@ def _log(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    # Ctrl-C and TERM both end the run through the clean-up below (SIGINT explicitly: a
+    # process started in the background by a shell inherits it ignored).
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, _raise_interrupt)
     wrk_path()
     database_url, redis_url = _services_env()
     workdir = Path(tempfile.mkdtemp(prefix="authcore-bench-"))

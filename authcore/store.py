@@ -9,13 +9,17 @@ What the fallback cannot promise (docs/resilience.md): state written while Redis
 per-process, so rate limits become per-process and a challenge issued by one instance is unknown
 to another. Security decisions that must hold across instances (revocation) also live in the
 database, which is the source of truth.
+
+Recovery hooks (``on_recovery``) run when a breaker is about to close after an outage, before any
+request of that process uses Redis again: an app whose Redis entries may have gone stale while
+its writes could not reach Redis repairs them there (the tokens app renews its cache epoch).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -38,6 +42,22 @@ SWEEP_EVERY = 1000
 
 # What opens the breaker (a ResponseError is a bug or bad data, not an outage).
 REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+RecoveryHook = Callable[["SharedStore", redis.Redis], None]
+_recovery_hooks: dict[str, RecoveryHook] = {}
+
+
+def on_recovery(name: str, hook: RecoveryHook) -> None:
+    """Run ``hook(store, client)`` whenever a store's breaker is about to close after an outage.
+
+    ``client`` is the raw Redis client (``store.redis`` is still None while hooks run: every
+    other thread of the process keeps using the fallback until they are done). Hooks run in
+    the order registered, in the probe thread or in ``ping()``'s caller. If a hook raises, the
+    breaker stays open (logged as ``redis_recovery_hook_failed``) and the next probe tries the
+    whole recovery again, so a hook must be idempotent. Registering ``name`` again replaces
+    its hook. Not run when a process starts: only a store that saw Redis fail recovers.
+    """
+    _recovery_hooks[name] = hook
 
 
 class MemoryStore:
@@ -172,6 +192,7 @@ class SharedStore:
             )
         self._open = self._client is None  # breaker open = use memory
         self._probe_lock = threading.Lock()
+        self._recovery_lock = threading.Lock()
         self._probing = False
         self._closed = threading.Event()
 
@@ -216,12 +237,30 @@ class SharedStore:
                     self._client.ping()
                 except REDIS_ERRORS:
                     continue
-                self._open = False
-                logger.info("redis_recovered")
-                return
+                if self._recover():
+                    return
         finally:
             with self._probe_lock:
                 self._probing = False
+
+    def _recover(self) -> bool:
+        """Redis answered: run the recovery hooks, then close the breaker. False if a hook
+        failed (the breaker stays open and the probe tries again)."""
+        assert self._client is not None
+        with self._recovery_lock:
+            if not self._open:
+                return True
+            for name, hook in list(_recovery_hooks.items()):
+                try:
+                    hook(self, self._client)
+                except Exception as error:  # any failure: Redis is not trusted yet
+                    logger.warning(
+                        "redis_recovery_hook_failed", hook=name, error=type(error).__name__
+                    )
+                    return False
+            self._open = False
+        logger.info("redis_recovered")
+        return True
 
     def close(self) -> None:
         """Stop probing and drop connections (the store is being replaced)."""
@@ -230,7 +269,8 @@ class SharedStore:
             self._client.close()
 
     def ping(self) -> bool:
-        """Check Redis now (readiness probe); trips the breaker on failure, closes it on success."""
+        """Check Redis now (readiness probe); trips the breaker on failure, closes it on success
+        (after the recovery hooks, see ``on_recovery``; False if one of them failed)."""
         if self._client is None:
             return False
         try:
@@ -238,8 +278,7 @@ class SharedStore:
         except REDIS_ERRORS as error:
             self.trip(error)
             return False
-        self._open = False
-        return True
+        return self._recover()
 
     def _run(self, redis_call: Any, memory_call: Any) -> Any:
         client = self.redis

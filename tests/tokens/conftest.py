@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.conf import settings as django_settings
 
 from authcore.models import User
+from authcore.store import reset_shared_store, shared_store
+from tests.resilience.harness import TcpProxy
 from tokens.internal import clock, keyset, verification
 
 
@@ -48,3 +52,36 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock(clock._now() - timedelta(days=10))
     monkeypatch.setattr(clock, "_now", fake)
     return fake
+
+
+class RedisLink:
+    """This process's way to the suite's Redis, through a TCP proxy the test cuts (a partition:
+    Redis keeps running with its data; connections are reset and new ones refused)."""
+
+    def __init__(self, proxy: TcpProxy) -> None:
+        self.proxy = proxy
+
+    def cut(self) -> None:
+        self.proxy.cut()
+
+    def restore(self) -> bool:
+        """Reconnect, then ask the store to check Redis now as ``/readyz`` does (deterministic,
+        instead of waiting for the breaker's background probe). True once Redis is in use."""
+        self.proxy.restore()
+        return shared_store().ping()
+
+
+@pytest.fixture
+def redis_link() -> Iterator[RedisLink]:
+    real = django_settings.REDIS_URL
+    parts = urlsplit(real)
+    proxy = TcpProxy(upstream_port=parts.port or 6379)
+    host = parts.netloc.rsplit(":", 1)[0] if parts.port else parts.netloc
+    django_settings.REDIS_URL = urlunsplit(parts._replace(netloc=f"{host}:{proxy.port}"))
+    reset_shared_store()
+    try:
+        yield RedisLink(proxy)
+    finally:
+        proxy.cut()
+        django_settings.REDIS_URL = real
+        reset_shared_store()

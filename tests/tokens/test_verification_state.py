@@ -1,7 +1,8 @@
 """The state half of verification: Redis on the fast path, the database as the truth.
 
-"Redis down" is a real unreachable Redis (a closed port), not a mock: the shared store's
-breaker opens and the memory fallback is in use, which verification must never trust.
+"Redis down" is a real unreachable Redis (the link to it cut, its data kept), not a mock: the
+shared store's breaker opens and the memory fallback is in use, which verification must never
+trust.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
 
 from authcore.models import User
-from authcore.store import reset_shared_store, shared_store
+from authcore.store import shared_store
+from tests.tokens.conftest import RedisLink
 from tokens import services
 from tokens.exceptions import InvalidToken
 from tokens.internal import keyset
@@ -22,23 +23,20 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def redis_down() -> Iterator[Any]:
-    """Switch this process to an unreachable Redis; ``.back()`` restores the real one."""
-    real = django_settings.REDIS_URL
+def redis_down(redis_link: RedisLink) -> Iterator[Any]:
+    """Cut this process off from Redis (which keeps its data); ``.back()`` reconnects and
+    lets the store recover as it does in production, ``.down()`` cuts again."""
 
     class Switch:
         def back(self) -> None:
-            django_settings.REDIS_URL = real
-            reset_shared_store()
+            assert redis_link.restore()
 
         def down(self) -> None:
-            django_settings.REDIS_URL = "redis://127.0.0.1:1/0"
-            reset_shared_store()
+            redis_link.cut()
 
     switch = Switch()
     switch.down()
     yield switch
-    switch.back()
 
 
 def refused(raw: str) -> str:

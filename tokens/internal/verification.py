@@ -7,8 +7,11 @@
 2. Signature, ``exp``/``nbf``/``iat`` with ``LEEWAY``, ``iss``, ``aud`` and the required claims
    (RFC 7519 §4.1), by PyJWT with the algorithm list ``["RS256"]``.
 3. State, in one Redis round trip: MGET of the key-set version (a revoked key leaves the set at
-   once), the token's state and a snapshot of its user. Anything missing is read from the
-   database (one query) and cached. With Redis down, the database answers every time.
+   once), the cache epoch, the token's state and a snapshot of its user. A "valid" state
+   counts only under the current epoch (``state_cache``: renewed whenever a process
+   reconnects after Redis failed, so nothing cached before an outage outlives it). Anything
+   missing or stale is read from the database (one query) and cached. With Redis down, the
+   database answers every time.
 
 The outcome of steps 1-2 for the very same token bytes is remembered per process
 (``VerifiedCache``), so a client reusing its token skips the header parsing and the RSA check.
@@ -202,17 +205,22 @@ def _signature_and_claims(raw: str, view: KeySet | None = None) -> tuple[str, di
     return kid, _decode(raw, view, kid)
 
 
-def _from_database(claims: dict[str, Any], kid: str, client: Any) -> User:
-    """The token's record and user from the database (cache miss or Redis down)."""
+def _from_database(claims: dict[str, Any], kid: str, client: Any, epoch: bytes | None) -> User:
+    """The token's record and user from the database (cache miss or Redis down); ``epoch`` is
+    the cache epoch the MGET read before this query."""
     jti = claims["jti"]
     record = TokenRecord.objects.select_related("user").filter(jti=jti).first()
     if record is None or str(record.user_id) != claims["sub"] or record.signing_key_id != kid:
         raise InvalidToken("unknown_token")
     user = record.user
     if client is not None:
-        state = state_cache.REVOKED if record.revoked_at else state_cache.VALID
         state_cache.fill(
-            client, jti=jti, token_value=state, expires_at=record.expires_at, user=user
+            client,
+            jti=jti,
+            revoked=record.revoked_at is not None,
+            expires_at=record.expires_at,
+            user=user,
+            epoch=epoch,
         )
     if record.revoked_at is not None:
         raise InvalidToken("revoked")
@@ -239,13 +247,13 @@ def verify(raw: str) -> VerifiedToken:
     client = store.redis
     user: User | None = None
     view: KeySet | None = None
-    token_state = snapshot = None
+    epoch = token_state = snapshot = None
     if client is not None:
-        state_cache.replay_pending()  # revocations written while Redis was down, first
         try:
-            version, token_state, snapshot = client.mget(  # type: ignore[misc]
+            version, epoch, token_state, snapshot = client.mget(  # type: ignore[misc]
                 [
                     store.key(keyset.VERSION_NAME),
+                    store.key(state_cache.EPOCH_NAME),
                     store.key(state_cache.token_name(jti)),
                     store.key(state_cache.user_name(sub)),
                 ]
@@ -274,12 +282,12 @@ def verify(raw: str) -> VerifiedToken:
             raise InvalidToken("unknown_token")
         if snapshot == state_cache.GONE:
             raise InvalidToken("user_inactive")
-        if token_state == state_cache.VALID and snapshot is not None:
+        if state_cache.is_valid(token_state, epoch) and snapshot is not None:
             user = state_cache.user_from_snapshot(snapshot)
             if not user.is_active or str(user.pk) != sub:
                 raise InvalidToken("user_inactive")
     if user is None:
-        user = _from_database(claims, kid, client)
+        user = _from_database(claims, kid, client, epoch)
     client_id = claims.get("client_id")
     return VerifiedToken(
         user=user,

@@ -7,6 +7,7 @@ header is absent (not my scheme, as DRF's classes do) and raise typed errors oth
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from rest_framework import exceptions
@@ -54,6 +55,25 @@ class ApiKeyOrFallbackAuthentication(ApiKeyAuthentication):
 
     def _presented(self, request: Request) -> str | None:
         return super()._presented(request) or app_settings.CLIENT_API_KEY or None
+
+
+@dataclass(frozen=True)
+class PresentedApiKey:
+    """``request.auth`` of ``POST /api/tokens`` before the key is checked: the view checks it
+    together with the user's credentials (``clients.token_services.issue_token_for_api_key``)."""
+
+    value: str = field(repr=False)
+    ip: str
+
+
+class DeferredApiKeyAuthentication(ApiKeyOrFallbackAuthentication):
+    """``x-api-key``, else ``CLIENT_API_KEY``, handed to the view unchecked (one pass)."""
+
+    def authenticate(self, request: Request) -> tuple[None, Any] | None:
+        presented = self._presented(request)
+        if presented is None:
+            return None
+        return None, PresentedApiKey(value=presented, ip=client_ip(request))
 
 
 class MasterBasicAuthentication(BasicAuthentication):

@@ -7,14 +7,18 @@ import uuid
 from collections import OrderedDict
 from typing import Any
 
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import FilteredRelation, Q, QuerySet
 
 from clients.models import Client, ClientUser
 
 
 def client_by_key_id(key_id: str) -> Client | None:
     """The client whose current API key has this lookup id, or None."""
-    return Client.objects.filter(key_id=key_id).first()
+    try:
+        return Client.objects.get(key_id=key_id)
+    except Client.DoesNotExist:
+        return None
 
 
 def client_by_id(client_id: str | uuid.UUID) -> Client | None:
@@ -28,11 +32,68 @@ def client_by_id(client_id: str | uuid.UUID) -> Client | None:
 
 def client_user_by_identifier(*, client: Client, identifier: str) -> ClientUser | None:
     """The user of ``client`` known by ``identifier`` (with its ``authcore.User``), or None."""
-    return (
-        ClientUser.objects.select_related("user")
-        .filter(client=client, identifier=identifier)
-        .first()
+    try:
+        return ClientUser.objects.select_related("user").get(client=client, identifier=identifier)
+    except ClientUser.DoesNotExist:
+        return None
+
+
+def _columns(model: Any, prefix: str) -> tuple[list[str], list[str]]:
+    fields = model._meta.concrete_fields
+    return [prefix + f.name for f in fields], [f.attname for f in fields]
+
+
+def client_and_user(*, key_id: str, identifier: str) -> tuple[Client, ClientUser | None] | None:
+    """The client whose current API key has lookup id ``key_id`` and its user known by
+    ``identifier`` (with its ``authcore.User``), in one SQL statement.
+
+    A LEFT JOIN on ``(client, identifier)``: the same single statement whether or not the
+    identifier exists, so the query count tells nothing about it. None: no such client;
+    ``(client, None)``: no such user of that client.
+    """
+    client_paths, client_names = _columns(Client, "")
+    member_paths, member_names = _columns(ClientUser, "member__")
+    user_paths, user_names = _columns(get_user_model(), "member__user__")
+    rows = list(
+        Client.objects.filter(key_id=key_id)
+        .annotate(member=FilteredRelation("users", condition=Q(users__identifier=identifier)))
+        .order_by()
+        .values_list(*client_paths, *member_paths, *user_paths)
     )
+    if not rows:
+        return None
+    values = rows[0]
+    c, m = len(client_paths), len(member_paths)
+    client = Client.from_db("default", client_names, values[:c])
+    if values[c] is None:  # the member's primary key: no such identifier
+        return client, None
+    client_user = ClientUser.from_db("default", member_names, values[c : c + m])
+    client_user.client = client
+    client_user.user = get_user_model().from_db("default", user_names, values[c + m :])
+    return client, client_user
+
+
+# API key lookup id -> client id, as seen by this process. The pair does not change (rotation
+# gives the client a new random lookup id), so the lockout subjects of ``POST /api/tokens`` can
+# be named before any query. Only lockout names come from here, never a credential: the key
+# hash is read from the database on every request, and a stale entry only costs the caller a
+# second lock read (``clients.services.authenticate_client_and_user`` compares the names).
+_CLIENT_ID_BY_KEY_ID: OrderedDict[str, str] = OrderedDict()
+_CLIENT_ID_CACHE_SIZE = 10_000
+_client_id_lock = threading.Lock()
+
+
+def known_client_id(key_id: str) -> str | None:
+    """The client id this process has seen for an API key lookup id, or None (no I/O)."""
+    with _client_id_lock:
+        return _CLIENT_ID_BY_KEY_ID.get(key_id)
+
+
+def remember_client_id(key_id: str, client_id: str) -> None:
+    with _client_id_lock:
+        _CLIENT_ID_BY_KEY_ID[key_id] = client_id
+        while len(_CLIENT_ID_BY_KEY_ID) > _CLIENT_ID_CACHE_SIZE:
+            _CLIENT_ID_BY_KEY_ID.popitem(last=False)
 
 
 def client_user_of_user(*, user_id: Any, client_id: str) -> ClientUser | None:

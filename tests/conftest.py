@@ -39,6 +39,14 @@ def _fresh_shared_store() -> Iterator[None]:
     _clear(shared_store())
 
 
+@pytest.fixture(autouse=True)
+def _keyset_rechecked() -> None:
+    """Each test's database is new: signing and the JWKS compare key-set versions first."""
+    from tokens.internal import keyset
+
+    keyset.recheck()
+
+
 def _clear(store: SharedStore) -> None:
     store.memory.clear()
     client = store.redis

@@ -85,7 +85,7 @@ def _rotation_overdue(view: keyset.KeySet, now: datetime) -> bool:
 def _signing_view(now: datetime) -> keyset.KeySet:
     """The up-to-date key set, rotated first if rotation is overdue (no beat needed)."""
     global _last_lazy_rotation
-    view = keyset.checked()
+    view = keyset.for_signing()
     if _rotation_overdue(view, now):
         first_key = view.current is None
         if first_key or abs(now - _last_lazy_rotation) > LAZY_ROTATION_INTERVAL:

@@ -8,7 +8,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from authcore.exceptions import NotAuthenticated
-from clients.authentication import Master
+from clients.authentication import Master, PresentedApiKey
 from clients.exceptions import ApiKeyMissing, MasterCredentialsMissing
 from clients.models import Client
 
@@ -23,6 +23,15 @@ class IsMaster(BasePermission):
 class HasClientApiKey(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         if not isinstance(request.auth, Client):
+            raise ApiKeyMissing()
+        return True
+
+
+class HasPresentedApiKey(BasePermission):
+    """An API key was sent (checked by the view itself, see ``DeferredApiKeyAuthentication``)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if not isinstance(request.auth, PresentedApiKey):
             raise ApiKeyMissing()
         return True
 

@@ -19,7 +19,7 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 
 
 class ApiKeyOrFallbackScheme(OpenApiAuthenticationExtension):
-    target_class = "clients.authentication.ApiKeyOrFallbackAuthentication"
+    target_class = "clients.authentication.DeferredApiKeyAuthentication"
     name = "ApiKeyOrServerFallback"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

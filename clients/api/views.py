@@ -15,21 +15,28 @@ from clients.api import serializers as s
 from clients.api.permissions import (
     HasClientApiKey,
     HasClientApiKeyOrUser,
+    HasPresentedApiKey,
     IsMaster,
     IsSignedInUser,
 )
 from clients.authentication import (
     ApiKeyAuthentication,
-    ApiKeyOrFallbackAuthentication,
+    DeferredApiKeyAuthentication,
     MasterBasicAuthentication,
+    PresentedApiKey,
 )
 from clients.models import Client
 from clients.selectors import profile_of
-from clients.services import create_client, create_client_user, rotate_client_key
+from clients.services import (
+    authenticate_api_key,
+    create_client,
+    create_client_user,
+    rotate_client_key,
+)
 from clients.token_services import (
     delete_token_of_client,
     introspect_token,
-    issue_client_token,
+    issue_token_for_api_key,
     revoke_token_as_client,
     revoke_token_as_user,
 )
@@ -110,14 +117,22 @@ class UserCreateView(APIView):
 class TokenCreateView(APIView):
     """``POST /api/tokens`` (x-api-key, else CLIENT_API_KEY): identifier + secret -> token."""
 
-    authentication_classes = [ApiKeyOrFallbackAuthentication]
-    permission_classes = [HasClientApiKey]
+    authentication_classes = [DeferredApiKeyAuthentication]
+    permission_classes = [HasPresentedApiKey]
 
     @extend_schema(request=s.TokenCreateInput, responses={201: s.TokenCreateOutput})
     def post(self, request: Request) -> Response:
-        data = _parse(s.TokenCreateInput, request)
-        issued = issue_client_token(
-            client=_client(request),
+        key = request.auth
+        assert isinstance(key, PresentedApiKey)
+        serializer = s.TokenCreateInput(data=request.data)
+        if not serializer.is_valid():
+            # A bad key is still a 401 before any body error, as on every other endpoint.
+            authenticate_api_key(presented=key.value, ip=key.ip)
+            serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        issued = issue_token_for_api_key(
+            presented=key.value,
+            ip=key.ip,
             identifier=data["identifier"],
             secret=data["secret"],
             expires_in=data.get("expires_in"),

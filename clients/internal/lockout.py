@@ -64,6 +64,43 @@ def user_secret_subject(client_id: str, identifier: str) -> Subject:
     return Subject("user_secret", (client_id, identifier))
 
 
+@dataclass(frozen=True)
+class LockState:
+    """What the store holds for one subject: locked until when (epoch seconds), failures."""
+
+    subject: Subject
+    locked_until: float | None
+    has_failures: bool
+
+
+def read_lock_states(*subjects: Subject) -> list[LockState]:
+    """The lock state of every subject, read in one store round trip (one MGET)."""
+    if not subjects:
+        return []
+    names = [name for s in subjects for name in (s.lock_name, s.failures_name)]
+    values = shared_store().mget(names)
+    now = time.time()
+    states: list[LockState] = []
+    for index, subject in enumerate(subjects):
+        lock, failures = values[2 * index], values[2 * index + 1]
+        until: float | None = None
+        if lock is not None:
+            try:
+                until = float(lock)
+            except ValueError:
+                until = now + app_settings.LOCKOUT_SECONDS
+        states.append(LockState(subject, until, failures is not None))
+    return states
+
+
+def raise_if_locked(state: LockState) -> None:
+    """Raise ``CredentialLocked`` (429, ``Retry-After``) while ``state``'s lock lasts."""
+    now = time.time()
+    if state.locked_until is not None and state.locked_until > now:
+        RATE_LIMIT_HITS.labels(scope="lockout").inc()
+        raise CredentialLocked(retry_after=int(state.locked_until - now) + 1)
+
+
 def ensure_not_locked(*subjects: Subject) -> list[Subject]:
     """Raise ``CredentialLocked`` if any subject is locked (one store round trip).
 
@@ -74,26 +111,10 @@ def ensure_not_locked(*subjects: Subject) -> list[Subject]:
     Raises:
         CredentialLocked: 429 with ``Retry-After`` = seconds until the lock ends.
     """
-    if not subjects:
-        return []
-    names = [name for s in subjects for name in (s.lock_name, s.failures_name)]
-    values = shared_store().mget(names)
-    now = time.time()
-    with_failures: list[Subject] = []
-    for index, subject in enumerate(subjects):
-        lock, failures = values[2 * index], values[2 * index + 1]
-        if failures is not None:
-            with_failures.append(subject)
-        if lock is None:
-            continue
-        try:
-            until = float(lock)
-        except ValueError:
-            until = now + app_settings.LOCKOUT_SECONDS
-        if until > now:
-            RATE_LIMIT_HITS.labels(scope="lockout").inc()
-            raise CredentialLocked(retry_after=int(until - now) + 1)
-    return with_failures
+    states = read_lock_states(*subjects)
+    for state in states:
+        raise_if_locked(state)
+    return [state.subject for state in states if state.has_failures]
 
 
 def record_failure(subject: Subject, *, reason: str, target: str = "") -> bool:

@@ -4,8 +4,9 @@ Every process holds one immutable ``KeySet`` (public keys by kid, the current ki
 document and its ETag) tagged with a *version*: a digest of the (kid, state) pairs of the
 published keys, so any process computes the same version from the same database state.
 The version also lives in Redis (``tokens:keyset``). A process compares its own version with
-Redis's — inside the MGET that verification does anyway, with a GET before signing, and at most
-every ``DOCUMENT_CHECK_INTERVAL`` for the JWKS — and reloads from the database when they differ.
+Redis's — inside the MGET that verification does anyway, and at most every
+``DOCUMENT_CHECK_INTERVAL`` for the JWKS and for signing — and reloads from the database
+when they differ.
 With Redis down, the database is re-read at most every ``FALLBACK_INTERVAL`` second instead;
 and once a minute in any case, as a safety net. Decrypted private keys are cached by kid
 (a kid is a thumbprint: the key behind it never changes), never decrypted per request.
@@ -210,6 +211,14 @@ def for_documents() -> KeySet:
     return checked()
 
 
+def for_signing() -> KeySet:
+    """The view for signing: like the JWKS, checked at most every ``DOCUMENT_CHECK_INTERVAL``
+    (no Redis round trip per issued token). After ``rotate_keys --now`` or ``revoke_key`` every
+    process signs with the new key within that interval; the process that made the change at
+    once (``rotation`` reloads it on commit)."""
+    return for_documents()
+
+
 def announce(keyset: KeySet) -> None:
     """After a change committed: every process compares against this version."""
     shared_store().set(VERSION_NAME, keyset.version)
@@ -224,6 +233,13 @@ def private_key(kid: str) -> rsa.RSAPrivateKey:
         with _lock:
             _private_keys[kid] = key
     return key
+
+
+def recheck() -> None:
+    """Make the next ``for_documents``/``for_signing`` compare versions with Redis (tests whose
+    database is rolled back under the process's view, as if another instance had rotated)."""
+    global _document_checked_at
+    _document_checked_at = 0.0
 
 
 def forget() -> None:

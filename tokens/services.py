@@ -11,13 +11,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
+import structlog
 from django.db import transaction
 
 from authcore.audit import record_event
-from authcore.exceptions import ValidationFailed
+from authcore.exceptions import ServiceUnavailable, ValidationFailed
 from authcore.metrics import AUTH_FAILURES, TOKEN_REVOCATIONS, TOKENS_ISSUED
 from tokens import app_settings
-from tokens.exceptions import InvalidToken
+from tokens.exceptions import InvalidToken, SigningKeyUnavailable
 from tokens.internal import clock, keyset, rotation, state_cache, verification
 from tokens.internal.rotation import RotationResult
 from tokens.internal.verification import VerifiedToken
@@ -43,6 +44,17 @@ RESERVED_CLAIMS = frozenset({"iss", "aud", "sub", "iat", "exp", "nbf", "jti"})
 # Seconds between lazy rotation attempts of one process when rotation is overdue.
 LAZY_ROTATION_INTERVAL = timedelta(seconds=5)
 _last_lazy_rotation = datetime.min.replace(tzinfo=UTC)
+
+
+logger = structlog.get_logger(__name__)
+
+
+class SigningUnavailable(ServiceUnavailable):
+    """503: the current signing key cannot be decrypted (``JWT_SECRET`` changed without
+    ``rotate_keys --now``); nothing is issued or recorded. Operators: docs/operations.md."""
+
+    code = "signing_unavailable"
+    detail = "Tokens cannot be signed right now."
 
 
 class TokenLifetimeInvalid(ValidationFailed):
@@ -117,6 +129,7 @@ def issue_token(
 
     Raises:
         TokenLifetimeInvalid: ``ttl`` out of range.
+        SigningUnavailable: 503, the current key cannot be decrypted (``JWT_SECRET`` changed).
         ValueError: unknown ``kind`` or a reserved claim in ``extra_claims`` (a caller's bug).
     """
     if kind not in TOKEN_KINDS:
@@ -145,9 +158,12 @@ def issue_token(
     }
     if client_id is not None:
         claims["client_id"] = str(client_id)
-    raw = jwt.encode(
-        claims, keyset.private_key(kid), algorithm="RS256", headers={"kid": kid, "typ": "JWT"}
-    )
+    try:
+        signing_key = keyset.private_key(kid)
+    except SigningKeyUnavailable:
+        logger.error("signing_key_unavailable", kid=kid, hint="rotate_keys --now")
+        raise SigningUnavailable() from None
+    raw = jwt.encode(claims, signing_key, algorithm="RS256", headers={"kid": kid, "typ": "JWT"})
     expires_at = datetime.fromtimestamp(expires, tz=UTC)
     TokenRecord.objects.create(
         jti=claims["jti"],

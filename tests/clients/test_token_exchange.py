@@ -6,6 +6,7 @@ import jwt
 import pytest
 
 from tests.clients.conftest import create_user, get_token
+from tokens.internal import keyset
 
 pytestmark = pytest.mark.django_db
 
@@ -182,3 +183,21 @@ def test_a_secret_works_again_and_again_until_the_user_is_deactivated(api_client
     )
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_credentials"
+
+
+def test_a_signing_key_sealed_under_an_old_jwt_secret_is_a_503_json_error_not_a_500(
+    api_client, backend, alice, settings
+):
+    get_token(api_client, backend, alice)  # a current key exists
+    settings.JWT_SECRET = "a-new-jwt-secret-without-rotate-keys-now-" + "z" * 20
+    keyset.forget()  # as after the redeploy: no key decrypted yet
+
+    response = api_client.post(
+        "/api/tokens",
+        {"identifier": alice.identifier, "secret": alice.secret},
+        format="json",
+        headers=backend.headers,
+    )
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "signing_unavailable"

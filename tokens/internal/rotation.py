@@ -26,7 +26,7 @@ from django.db.models import Max
 from authcore.audit import record_event
 from authcore.metrics import KEY_ROTATIONS, SIGNING_KEYS, TOKEN_REVOCATIONS
 from tokens import app_settings
-from tokens.exceptions import SigningKeyNotFound
+from tokens.exceptions import SigningKeyNotFound, SigningKeyUnavailable
 from tokens.internal import clock, key_encryption, keyset
 from tokens.models import SigningKey, TokenRecord
 
@@ -88,10 +88,41 @@ def _activate(key: SigningKey, now: datetime) -> None:
     key.save(update_fields=["state", "activated_at"])
 
 
+def _opens(key: SigningKey) -> bool:
+    """Whether this process can decrypt ``key`` (not after ``JWT_SECRET`` changed)."""
+    try:
+        key_encryption.unseal(bytes(key.private_key_encrypted), kid=key.kid)
+    except SigningKeyUnavailable:
+        return False
+    return True
+
+
+def _usable_next(key: SigningKey | None, now: datetime, result: RotationResult) -> bool:
+    """Whether the published next ``key`` can be promoted. One that cannot be decrypted (sealed
+    under an earlier ``JWT_SECRET``) would make every signature fail: it is revoked instead,
+    with an audit event, and the caller carries on as if no next key were published."""
+    if key is None:
+        return False
+    if _opens(key):
+        return True
+    key.state = State.REVOKED
+    key.revoked_at = now
+    key.save(update_fields=["state", "revoked_at"])
+    result.revoked.append(key.kid)
+    record_event(
+        "key.revoked",
+        target=f"signing_key:{key.kid}",
+        outcome="failure",
+        detail={"reason": "cannot_decrypt", "was_next": True, "token_count": 0},
+    )
+    return False
+
+
 def _take_over(now: datetime, result: RotationResult) -> None:
     """Nothing signs any more (forced move): the published next key signs, else a new key."""
     upcoming = SigningKey.objects.filter(state=State.NEXT).first()
-    if upcoming is not None:  # published since an earlier step: consumers may hold it
+    if _usable_next(upcoming, now, result):  # published earlier: consumers may hold it
+        assert upcoming is not None
         _activate(upcoming, now)
         result.activated.append(upcoming.kid)
         return
@@ -126,7 +157,8 @@ def _step(now: datetime, result: RotationResult) -> bool:
     upcoming = next((k for k in published if k.state == State.NEXT), None)
     if current is None:
         # Nothing signs: promote the published next key, or create the first key.
-        if upcoming is not None:
+        if _usable_next(upcoming, now, result):
+            assert upcoming is not None
             _activate(upcoming, now)
             result.activated.append(upcoming.kid)
         else:
@@ -135,6 +167,8 @@ def _step(now: datetime, result: RotationResult) -> bool:
             result.activated.append(key.kid)
         return True
     if upcoming is not None and upcoming.activates_at <= now:
+        if not _usable_next(upcoming, now, result):
+            return True  # revoked: the next step publishes a fresh next key
         _deactivate(current, now)
         _activate(upcoming, now)
         result.activated.append(upcoming.kid)

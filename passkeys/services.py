@@ -15,6 +15,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from authcore.audit import record_event
@@ -249,26 +250,33 @@ def finish_authentication(*, body: dict[str, Any]) -> SignIn:
     verified = ceremonies.verify_assertion(
         parsed, challenge=challenge, public_key=bytes(passkey.public_key)
     )
+    new_count = verified.new_sign_count
+    now = timezone.now()
     with transaction.atomic():
-        locked = Passkey.objects.select_for_update().get(pk=passkey.pk)
-        regressed = (
-            verified.new_sign_count != 0 or locked.sign_count != 0
-        ) and verified.new_sign_count <= locked.sign_count
-        if regressed:
-            _flag_cloned(locked, reported=verified.new_sign_count)
-        else:
-            locked.sign_count = verified.new_sign_count
-            locked.backed_up = verified.backed_up
-            locked.last_used_at = timezone.now()
-            locked.save(update_fields=["sign_count", "backed_up", "last_used_at"])
-            record_event("signin.passkey", actor=passkey.user, target=f"passkey:{locked.pk}")
-    if regressed:
-        # Raised after the flag is committed: the rejection itself changes nothing else.
-        raise SignCountRegressed()
-    token = issue_sign_in_token(
-        user=passkey.user, kind="passkey", credential_id=locked.credential_id
-    )
-    return SignIn(user=passkey.user, token=token, passkey=locked)
+        # §6.1.1 in one conditional UPDATE (no locked re-read): the counter moves only when it
+        # grows, or when both are zero (authenticators without a counter). Concurrent logins
+        # with the same assertion counter: only the first one's UPDATE matches.
+        grows = Q(sign_count=0) if new_count == 0 else Q(sign_count__lt=new_count)
+        updated = Passkey.objects.filter(grows, pk=passkey.pk).update(
+            sign_count=new_count, backed_up=verified.backed_up, last_used_at=now
+        )
+        if updated:
+            passkey.sign_count = new_count
+            passkey.backed_up = verified.backed_up
+            passkey.last_used_at = now
+            record_event("signin.passkey", actor=passkey.user, target=f"passkey:{passkey.pk}")
+            token = issue_sign_in_token(
+                user=passkey.user, kind="passkey", credential_id=passkey.credential_id
+            )
+    if updated:
+        return SignIn(user=passkey.user, token=token, passkey=passkey)
+    with transaction.atomic():
+        stored = Passkey.objects.select_related("user").filter(pk=passkey.pk).first()
+        if stored is None:  # removed meanwhile
+            raise CredentialUnknown()
+        _flag_cloned(stored, reported=new_count)
+    # Raised after the flag is committed: the rejection itself changes nothing else.
+    raise SignCountRegressed()
 
 
 def _flag_cloned(passkey: Passkey, *, reported: int) -> None:

@@ -201,3 +201,15 @@ def test_a_signing_key_sealed_under_an_old_jwt_secret_is_a_503_json_error_not_a_
 
     assert response.status_code == 503
     assert response.json()["code"] == "signing_unavailable"
+
+
+def test_a_token_exchange_costs_one_join_and_the_record_insert(
+    api_client, backend, alice, django_assert_num_queries
+):
+    """Issue 11: client and user are found in one statement (a LEFT JOIN that is the same for
+    unknown identifiers), then the token record is written; nothing else touches SQL."""
+    get_token(api_client, backend, alice)  # this process now knows the key's client id
+    with django_assert_num_queries(2) as captured:
+        get_token(api_client, backend, alice)
+    assert "LEFT OUTER JOIN" in captured.captured_queries[0]["sql"]
+    assert captured.captured_queries[1]["sql"].startswith("INSERT")

@@ -1,17 +1,27 @@
-"""Moving-window rate limits on Redis (one round trip), in memory while Redis is down.
+"""Sliding-window-counter rate limits on Redis (one round trip), in memory while Redis is down.
 
-Built on the ``limits`` library: its rate items and key scheme, its moving-window layout in
-Redis (a list of hit timestamps, newest first, trimmed to the limit) and, while the breaker
-is open, its ``MemoryStorage`` with ``MovingWindowRateLimiter``.
+The algorithm is the sliding window counter (``limits``' ``SlidingWindowCounterRateLimiter``,
+Cloudflare's "sliding window" approximation): time is cut into fixed windows of the limit's
+period ``T`` aligned on the epoch, each with one counter; a request arriving ``e`` seconds into
+window ``k`` sees the weighted count::
+
+    W = count[k - 1] * (T - e) / T + count[k]
+
+i.e. the previous window's requests are assumed spread evenly over it and only the part still
+inside the last ``T`` seconds is counted. The request is allowed when ``W + 1 <= N`` and then
+adds one to ``count[k]``. That is O(1) per limit (two counters, in one Redis hash per client and
+limit) where the moving window kept a list of every hit of the last ``T`` seconds, thousands of
+entries under load. The price is an approximation, documented in docs/configuration.md.
 
 Why a script of our own on Redis: ``limits`` answers "allowed?" (``hit``) and "how many are
 left, and until when?" (``get_window_stats``) in two calls, i.e. two round trips, and each
-limit separately. ``CONSUME_SCRIPT`` below does what limits' ``acquire_moving_window.lua`` and
-``moving_window.lua`` do, on the same data, for every limit of the request at once, so the
-global and the auth limit cost ONE ``EVALSHA`` together, atomically: either every limit takes
-the hit or none does (a refused request consumes nothing), and the answer carries what the
-``X-RateLimit-*`` headers need. Time comes from Redis (``TIME``), so instances with skewed
-clocks share one window.
+limit separately. ``CONSUME_SCRIPT`` checks and takes every limit of the request at once, so
+the global and the auth limit cost ONE ``EVALSHA`` together, atomically: either every limit
+takes the hit or none does (a refused request consumes nothing), and the answer carries the
+counters the ``X-RateLimit-*`` headers are computed from (``evaluate``, shared with the memory
+fallback). Time comes from Redis (``TIME``), so instances with skewed clocks share one window.
+``limits`` still provides the rate items and key scheme and, while the breaker is open, the
+per-process ``MemoryStorage`` the same arithmetic runs on.
 """
 
 from __future__ import annotations
@@ -30,7 +40,6 @@ import redis
 import structlog
 from django.core.exceptions import ImproperlyConfigured
 from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.strategies import MovingWindowRateLimiter
 from redis.exceptions import NoScriptError
 
 from authcore.store import REDIS_ERRORS, SharedStore, shared_store
@@ -52,38 +61,45 @@ _PERIOD_WORDS = {
 }
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+)\s*$")
 
-# KEYS[i]: the moving-window list of limit i (hit timestamps, newest first: limits' layout).
-# ARGV: amount_1, expiry_1, amount_2, expiry_2, ...
-# Hits that left the window are popped from the tail first (amortised O(1)), so the list length
-# is the count in the window and its tail the oldest hit: a handful of O(1) commands per limit
-# instead of limits' binary search. Returns {allowed (1/0), now, count_1, oldest_1, ...}.
+# KEYS[i]: the hash of limit i for one client: w = index of the window counted in c, c = that
+# window's count, p = the count of the window before it (windows aligned on the epoch).
+# ARGV: amount_1, period_1, amount_2, period_2, ...
+# Every limit is checked before any is written (all or nothing); O(1) per limit.
+# Returns {allowed (1/0), previous_1, current_1, elapsed_1, ...}: current includes this request
+# when it was allowed; elapsed is the time into the current window (Redis's clock).
 CONSUME_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local stamp = string.format('%.6f', now)
-local counts, oldest = {}, {}
+local windows, previous, current, elapsed = {}, {}, {}, {}
 local allowed = 1
 for i = 1, #KEYS do
-  local limit, expiry = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
-  local tail = redis.call('LINDEX', KEYS[i], -1)
-  while tail and tonumber(tail) < now - expiry do
-    redis.call('RPOP', KEYS[i])
-    tail = redis.call('LINDEX', KEYS[i], -1)
+  local limit, period = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
+  local window = math.floor(now / period)
+  local state = redis.call('HMGET', KEYS[i], 'w', 'c', 'p')
+  local stored = tonumber(state[1])
+  local p, c = 0, 0
+  if stored == window then
+    p, c = tonumber(state[3]) or 0, tonumber(state[2]) or 0
+  elseif stored == window - 1 then
+    p = tonumber(state[2]) or 0
   end
-  counts[i] = redis.call('LLEN', KEYS[i])
-  oldest[i] = tail or stamp
-  if counts[i] >= limit then
+  windows[i], previous[i], current[i] = window, p, c
+  elapsed[i] = now - window * period
+  if p * (period - elapsed[i]) / period + c + 1 > limit then
     allowed = 0
   end
 end
-local result = {allowed, stamp}
+local result = {allowed}
 for i = 1, #KEYS do
   if allowed == 1 then
-    counts[i] = redis.call('LPUSH', KEYS[i], stamp)
-    redis.call('EXPIRE', KEYS[i], tonumber(ARGV[2 * i]))
+    current[i] = current[i] + 1
+    redis.call('HSET', KEYS[i], 'w', string.format('%d', windows[i]), 'c', current[i],
+               'p', previous[i])
+    redis.call('EXPIRE', KEYS[i], 2 * tonumber(ARGV[2 * i]))
   end
-  result[#result + 1] = counts[i]
-  result[#result + 1] = oldest[i]
+  result[#result + 1] = previous[i]
+  result[#result + 1] = current[i]
+  result[#result + 1] = string.format('%.6f', elapsed[i])
 end
 return result
 """
@@ -108,7 +124,7 @@ class LimitState(NamedTuple):
     scope: str
     limit: int
     remaining: int
-    reset: int  # seconds until one more request fits (see _state)
+    reset: int  # seconds until one more request fits (see evaluate)
     allowed: bool  # this limit had room
 
 
@@ -170,11 +186,56 @@ def consume(limits: Sequence[tuple[str, Rate]], identifier: str) -> Decision:
     return _consume_in_memory(store, limits, identifier)
 
 
+def weighted_count(rate: Rate, previous: int, current: int, elapsed: float) -> float:
+    """The sliding-window estimate: the previous window's share still inside the period."""
+    return previous * (rate.seconds - elapsed) / rate.seconds + current
+
+
+def evaluate(
+    scope: str, rate: Rate, previous: int, current: int, elapsed: float, allowed: bool
+) -> LimitState:
+    """The headers of one limit from its two counters (``current`` includes this request when
+    it was allowed), ``elapsed`` seconds into the current window.
+
+    Remaining: how many more requests fit now (0 on a refusal). Reset: the seconds until the
+    weighted count has decayed enough for one more request to fit than fits now; with nothing
+    left (and so on a refusal), until a request is allowed again. Exact under the model: the
+    previous window's requests leave evenly over the current one, this window's requests leave
+    evenly over the next one.
+    """
+    count = weighted_count(rate, previous, current, elapsed)
+    fits_now = max(0, math.floor(rate.amount - count))
+    return LimitState(
+        scope=scope,
+        limit=rate.amount,
+        remaining=fits_now if allowed else 0,
+        reset=max(1, math.ceil(_seconds_until(rate, previous, current, elapsed, fits_now)))
+        if count > 0
+        else 0,
+        allowed=allowed or count + 1 <= rate.amount,
+    )
+
+
+def _seconds_until(rate: Rate, previous: int, current: int, elapsed: float, fits: int) -> float:
+    """Seconds until the weighted count is at most ``N - 1 - fits`` (one more request fits)."""
+    period, target = rate.seconds, rate.amount - 1 - fits
+    if current <= target:  # the previous window's share alone has to shrink
+        if previous == 0:
+            return 0.0
+        return max(0.0, period - period * (target - current) / previous - elapsed)
+    # This window's own requests have to leave: they decay over the next window.
+    return (period - elapsed) + period - period * target / current
+
+
 @lru_cache(maxsize=256)
 def _key_template(prefix: str, scope: str, rate: Rate) -> tuple[str, str]:
-    """limits' key for (scope, identifier) split around the identifier, built once."""
+    """limits' key for (scope, identifier) split around the identifier, built once.
+
+    ``rlc`` (rate-limit counter), not the moving window's ``rl``: the value is a hash now, and
+    during a rolling deploy the old code's lists must not collide with it.
+    """
     head, _, tail = rate.item.key_for(scope, "\0").partition("\0")
-    return f"{prefix}:rl:{head}", tail
+    return f"{prefix}:rlc:{head}", tail
 
 
 def _consume_on_redis(
@@ -191,46 +252,51 @@ def _consume_on_redis(
     except NoScriptError:  # first use on this Redis (or it restarted): load, then run
         client.script_load(CONSUME_SCRIPT)
         reply = client.evalsha(_SCRIPT_SHA, len(limits), *arguments)  # type: ignore[assignment]
-    allowed, now = reply[0] == 1, float(reply[1])
+    allowed = reply[0] == 1
     return Decision(
         allowed,
         tuple(
-            _state(scope, rate, int(reply[2 + 2 * i]), float(reply[3 + 2 * i]), now, allowed)
+            evaluate(
+                scope,
+                rate,
+                int(reply[1 + 3 * i]),
+                int(reply[2 + 3 * i]),
+                float(reply[3 + 3 * i]),
+                allowed,
+            )
             for i, (scope, rate) in enumerate(limits)
         ),
-    )
-
-
-def _state(
-    scope: str, rate: Rate, count: int, oldest: float, now: float, allowed: bool
-) -> LimitState:
-    # Reset: when the oldest hit in the window leaves it, i.e. when one more request fits
-    # (limits' WindowStats.reset_time). With the window full, that is when a request is
-    # allowed again, the contract's definition.
-    reset = max(1, math.ceil(oldest + rate.seconds - now)) if count else 0
-    return LimitState(
-        scope=scope,
-        limit=rate.amount,
-        remaining=max(0, rate.amount - count) if allowed else 0,
-        reset=reset,
-        allowed=allowed or count < rate.amount,
     )
 
 
 def _consume_in_memory(
     store: SharedStore, limits: Sequence[tuple[str, Rate]], identifier: str
 ) -> Decision:
-    limiter = MovingWindowRateLimiter(store.memory.rate_limits)
-    with _memory_lock:  # test-all-then-hit-all must not interleave within this process
-        allowed = all(limiter.test(rate.item, scope, identifier) for scope, rate in limits)
-        if allowed:
-            for scope, rate in limits:
-                limiter.hit(rate.item, scope, identifier)
-        stats = [limiter.get_window_stats(rate.item, scope, identifier) for scope, rate in limits]
+    """The same counters in limits' ``MemoryStorage`` (one key per window, expiring after 2T)."""
+    storage = store.memory.rate_limits
     now = time.time()
-    states = []
-    for (scope, rate), window in zip(limits, stats, strict=True):
-        count = rate.amount - window.remaining
-        oldest = window.reset_time - rate.seconds
-        states.append(_state(scope, rate, count, oldest, now, allowed))
-    return Decision(allowed, tuple(states))
+    keys: list[str] = []
+    counts: list[tuple[int, int, float]] = []  # previous, current, elapsed
+    with _memory_lock:  # test-all-then-hit-all must not interleave within this process
+        for scope, rate in limits:
+            window = math.floor(now / rate.seconds)
+            key = rate.item.key_for(scope, identifier)
+            keys.append(f"{key}/{window}")
+            previous, current = storage.get(f"{key}/{window - 1}"), storage.get(keys[-1])
+            counts.append((previous, current, now - window * rate.seconds))
+        allowed = all(
+            weighted_count(rate, *count) + 1 <= rate.amount
+            for (_, rate), count in zip(limits, counts, strict=True)
+        )
+        if allowed:
+            counts = [
+                (previous, storage.incr(key, 2 * rate.seconds), elapsed)
+                for (_, rate), key, (previous, _, elapsed) in zip(limits, keys, counts, strict=True)
+            ]
+    return Decision(
+        allowed,
+        tuple(
+            evaluate(scope, rate, *count, allowed=allowed)
+            for (scope, rate), count in zip(limits, counts, strict=True)
+        ),
+    )

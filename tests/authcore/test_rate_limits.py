@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from authcore import metrics
 from authcore.models import AuditEvent
-from authcore.rate_limits import consume, parse_rate
+from authcore.rate_limits import consume, evaluate, parse_rate
 from authcore.store import shared_store
 
 pytestmark = [
@@ -30,7 +30,8 @@ def test_every_limited_response_shows_limit_remaining_and_reset(client, settings
         response = client.get("/nope")
         assert response.status_code == 404
         assert response["X-RateLimit-Limit"] == "3"
-        assert 1 <= int(response["X-RateLimit-Reset"]) <= 900
+        # A request counts until it has left the sliding window: up to two periods.
+        assert 1 <= int(response["X-RateLimit-Reset"]) <= 2 * 900
         remaining.append(response["X-RateLimit-Remaining"])
     assert remaining == ["2", "1", "0"]
 
@@ -45,7 +46,9 @@ def test_the_request_after_the_limit_is_a_429_with_retry_after(client, settings)
     assert response.json() == {"detail": "Rate limit exceeded", "code": "rate_limited"}
     assert response["X-RateLimit-Limit"] == "2"
     assert response["X-RateLimit-Remaining"] == "0"
-    assert 1 <= int(response["Retry-After"]) <= 900
+    # Two requests this window: the second may go once they weigh at most one, half-way into
+    # the next window (sliding window counter), so past this window but within two periods.
+    assert 900 // 2 <= int(response["Retry-After"]) <= 2 * 900
     assert response["X-RateLimit-Reset"] == response["Retry-After"]
     assert response["X-Frame-Options"] == "DENY"
     assert response["Cache-Control"].startswith("no-store")
@@ -183,3 +186,56 @@ def test_a_refused_ip_is_audited_once_while_it_stays_refused(client, settings):
     assert events.count() == 1
     assert events.get().target == "ip:127.0.0.1"
     assert events.get().detail["reason"] == "global"
+
+
+def weighted_after(rate, previous: int, current: int, elapsed: float, wait: float) -> float:
+    """The sliding-window estimate ``wait`` seconds later, with no request in between."""
+    at = elapsed + wait
+    if at < rate.seconds:
+        return previous * (rate.seconds - at) / rate.seconds + current
+    at -= rate.seconds  # the current window became the previous one
+    return current * max(0.0, rate.seconds - at) / rate.seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "previous", "current", "elapsed"),
+    [
+        ("2/15m", 0, 2, 10.0),
+        ("2/15m", 2, 0, 300.0),
+        ("100/15m", 90, 69, 590.0),
+        ("100/15m", 40, 99, 880.0),
+        ("5/1h", 5, 0, 1.0),
+        ("1/1h", 0, 1, 3599.0),
+        ("10/30s", 7, 5, 12.3),
+    ],
+)
+def test_retry_after_is_the_first_whole_second_a_request_is_allowed_again(
+    text, previous, current, elapsed
+):
+    rate = parse_rate(text)
+    state = evaluate("global", rate, previous, current, elapsed, allowed=False)
+    assert not state.allowed  # the limit is used up at this moment
+    assert state.remaining == 0
+    assert weighted_after(rate, previous, current, elapsed, state.reset) + 1 <= rate.amount
+    assert weighted_after(rate, previous, current, elapsed, state.reset - 1) + 1 > rate.amount
+
+
+def test_requests_of_the_previous_window_count_for_the_share_still_inside_the_period():
+    rate = parse_rate("100/1h")
+    half_way = evaluate("global", rate, previous=60, current=10, elapsed=1800.0, allowed=True)
+    assert half_way.remaining == 100 - 30 - 10
+    late = evaluate("global", rate, previous=60, current=10, elapsed=3240.0, allowed=True)
+    assert late.remaining == 100 - 6 - 10
+
+
+def test_a_flood_from_one_address_keeps_one_small_counter_per_limit_in_redis(client, settings):
+    store = shared_store()
+    if store.redis is None:
+        pytest.skip("needs REDIS_URL")
+    settings.RATE_LIMIT_GLOBAL = "1000/15m"
+    for _ in range(50):
+        client.get("/nope")
+    keys = list(store.redis.scan_iter(match=f"{store.prefix}:rlc:*"))
+    assert len(keys) == 1
+    assert store.redis.type(keys[0]) == b"hash"
+    assert store.redis.hlen(keys[0]) == 3  # window index, its count, the previous count

@@ -1,14 +1,14 @@
 """Errors raised outside DRF become ``{"detail", "code"}`` JSON, never an HTML page.
 
 Django turns ``SuspiciousOperation`` (bad Host, oversized body…) into its ``handler400`` and
-unknown URLs into ``handler404`` (both JSON, see ``authcore.error_views``); this middleware
-covers what reaches it as an exception or as a non-JSON 4xx from Django itself (405 from a
-class-based view, for one), so every 4xx a client sees has the same shape.
+unknown URLs into ``handler404`` (both JSON, see ``authcore.error_views``); the edge middleware
+(``authcore.middleware.edge``) uses the helpers below for what reaches it as an exception or as
+a non-JSON 4xx from Django itself (405 from a class-based view, for one), so every 4xx a client
+sees has the same shape.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from http import HTTPStatus
 
 from django.conf import settings
@@ -27,41 +27,40 @@ _CODES = {
 }
 
 
-class JsonErrorMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+def too_large() -> HttpResponse:
+    return error_response(413, *_CODES[413])
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if _declares_too_much(request):
-            # DRF's parsers read the stream directly, past DATA_UPLOAD_MAX_MEMORY_SIZE: refuse
-            # by the declared length before anything reads the body.
-            return error_response(413, *_CODES[413])
-        response = self.get_response(request)
-        status = response.status_code
-        content_type = response.get("Content-Type", "")
-        if 400 <= status < 500 and "json" not in content_type and not _is_html_page(request):
-            code, detail = _CODES.get(status) or _generic(status)
-            new = error_response(status, code, detail)
-            for header in ("Allow", "WWW-Authenticate", "Retry-After"):
-                if header in response:
-                    new[header] = response[header]
-            return new
+
+def as_json(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """A non-JSON 4xx (outside the admin's HTML pages) replaced by its JSON form."""
+    status = response.status_code
+    if status < 400 or status >= 500:
         return response
+    if "json" in response.get("Content-Type", "") or _is_html_page(request):
+        return response
+    code, detail = _CODES.get(status) or _generic(status)
+    new = error_response(status, code, detail)
+    for header in ("Allow", "WWW-Authenticate", "Retry-After"):
+        if header in response:
+            new[header] = response[header]
+    return new
 
-    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, RequestDataTooBig):
-            return error_response(413, *_CODES[413])
-        if isinstance(exception, SuspiciousOperation):
-            return error_response(400, *_CODES[400])
-        if isinstance(exception, OperationalError | InterfaceError):
-            # The database is unreachable: fail closed with a clear, retryable 503 (not a 500).
-            return error_response(
-                503,
-                "service_unavailable",
-                "The service is temporarily unavailable.",
-                headers={"Retry-After": "5"},
-            )
-        return None
+
+def exception_response(exception: Exception) -> HttpResponse | None:
+    """The JSON answer to an exception a view raised, or None to let Django handle it."""
+    if isinstance(exception, RequestDataTooBig):
+        return too_large()
+    if isinstance(exception, SuspiciousOperation):
+        return error_response(400, *_CODES[400])
+    if isinstance(exception, OperationalError | InterfaceError):
+        # The database is unreachable: fail closed with a clear, retryable 503 (not a 500).
+        return error_response(
+            503,
+            "service_unavailable",
+            "The service is temporarily unavailable.",
+            headers={"Retry-After": "5"},
+        )
+    return None
 
 
 def _generic(status: int) -> tuple[str, str]:
@@ -72,15 +71,17 @@ def _generic(status: int) -> tuple[str, str]:
     return phrase.lower().replace(" ", "_").replace("-", "_"), f"{phrase}."
 
 
-def _declares_too_much(request: HttpRequest) -> bool:
+def declares_too_much(request: HttpRequest) -> bool:
+    length = request.META.get("CONTENT_LENGTH")
+    if not length:
+        return False
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        return limit is not None and int(length) > limit
     except ValueError:
         return False
-    return limit is not None and length > limit
 
 
 def _is_html_page(request: HttpRequest) -> bool:
-    """The admin and the demo page keep Django's HTML errors (staff and people read them)."""
+    """The admin keeps Django's HTML errors (staff read them)."""
     return request.path.startswith("/admin/")

@@ -1,10 +1,9 @@
-"""The contract's security headers on every response, errors included."""
+"""The contract's security headers, set on every response (errors included) by
+``authcore.middleware.edge.EdgeMiddleware``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
@@ -29,17 +28,3 @@ def mark_public_cacheable(response: HttpResponse) -> HttpResponse:
     """Exempt a public document (JWKS, OpenID configuration) from the no-store rule."""
     setattr(response, PUBLIC_CACHEABLE_ATTR, True)
     return response
-
-
-class SecurityHeadersMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        for name, value in SECURITY_HEADERS.items():
-            response[name] = value
-        if not getattr(response, PUBLIC_CACHEABLE_ATTR, False):
-            for name, value in NO_STORE_HEADERS.items():
-                response[name] = value
-        return response

@@ -1,0 +1,25 @@
+"""django-cors-headers' middleware, with its work skipped for requests that are not CORS.
+
+A request without an ``Origin`` header (server-to-server calls, probes, JWKS fetchers, every
+same-origin GET) gets nothing from ``corsheaders.middleware.CorsMiddleware`` but ``Vary:
+origin`` (every path is CORS-enabled here: no ``CORS_URLS_REGEX``); building ``request.headers``
+to find that out was a measurable share of a cheap request. Those requests get the same
+``Vary`` directly; requests with an ``Origin`` and every ``OPTIONS`` (preflights) go through
+the library unchanged.
+"""
+
+from __future__ import annotations
+
+from corsheaders.middleware import CorsMiddleware as LibraryCorsMiddleware
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.utils.cache import patch_vary_headers
+
+
+class CorsMiddleware(LibraryCorsMiddleware):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if "HTTP_ORIGIN" in request.META or request.method == "OPTIONS" or self.async_mode:
+            return super().__call__(request)  # type: ignore[return-value]
+        response = self.get_response(request)
+        patch_vary_headers(response, ("origin",))  # type: ignore[arg-type]
+        return response  # type: ignore[return-value]

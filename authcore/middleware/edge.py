@@ -1,0 +1,111 @@
+"""The outermost middleware: request id, security headers, JSON errors and request metrics.
+
+These four used to be four middlewares; each layer Django stacks costs a call, an exception
+wrapper and (for the headers) its own pass over the response, on every request including the
+probes and public documents that are meant to cost next to nothing. One layer does the same
+work, in the same order the four had (request id outermost, then security headers, metrics,
+JSON errors):
+
+- request id: a caller's ``X-Request-ID`` if it looks like one, else 128 random bits; bound
+  with the client IP in structlog's contextvars for the request (every log line and audit
+  event carries both) and restored afterwards, so nothing leaks into the thread's next request
+  (code that binds more keys during a request must use ``structlog.contextvars.bound_contextvars``
+  so they are undone too); sent back in ``X-Request-ID``;
+- the contract's security headers on every response, errors included, and the no-store cache
+  headers except on public documents (``mark_public_cacheable``);
+- every 4xx Django itself produces as ``{"detail", "code"}`` JSON (``authcore.middleware.errors``);
+- ``authcore_http_requests_total{method,status}`` and
+  ``authcore_http_request_duration_seconds{method}``, with the labelled series looked up once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from structlog.contextvars import bind_contextvars, reset_contextvars
+
+from authcore.client_ip import client_ip
+from authcore.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from authcore.middleware import errors
+from authcore.middleware.security_headers import (
+    NO_STORE_HEADERS,
+    PUBLIC_CACHEABLE_ATTR,
+    SECURITY_HEADERS,
+)
+
+# A caller-supplied id is kept only if it looks like one (no log injection).
+_VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+# Header values are constants checked once here (Django's own validation: ASCII, no newline),
+# then written straight into the response's header store; see _set_headers.
+_CHECK = HttpResponse()
+for _name, _value in {**SECURITY_HEADERS, **NO_STORE_HEADERS}.items():
+    _CHECK[_name] = _value
+_SECURITY_ITEMS = {name.lower(): (name, value) for name, value in SECURITY_HEADERS.items()}
+_ALL_ITEMS = {
+    **_SECURITY_ITEMS,
+    **{name.lower(): (name, value) for name, value in NO_STORE_HEADERS.items()},
+}
+del _CHECK, _name, _value
+
+
+def _set_headers(response: HttpResponse, items: dict[str, tuple[str, str]]) -> None:
+    """Set pre-validated constant headers (Django's ``ResponseHeaders`` keeps them in a dict
+    keyed by the lowercased name; anything else gets the public, validating path)."""
+    store = getattr(response.headers, "_store", None)
+    if isinstance(store, dict):
+        store.update(items)
+    else:  # pragma: no cover - a response class with other headers storage
+        for name, value in items.values():
+            response[name] = value
+
+
+class EdgeMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self._series: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        supplied = request.META.get("HTTP_X_REQUEST_ID")
+        request_id = supplied if supplied and _VALID_ID.match(supplied) else os.urandom(16).hex()
+        request.request_id = request_id  # type: ignore[attr-defined]
+        bound = bind_contextvars(request_id=request_id, client_ip=client_ip(request))
+        try:
+            if errors.declares_too_much(request):
+                # DRF's parsers read the stream directly, past DATA_UPLOAD_MAX_MEMORY_SIZE:
+                # refuse by the declared length before anything reads the body.
+                response = errors.too_large()
+            else:
+                response = errors.as_json(request, self.get_response(request))
+        finally:
+            reset_contextvars(**bound)
+        if getattr(response, PUBLIC_CACHEABLE_ATTR, False):
+            _set_headers(response, _SECURITY_ITEMS)
+        else:
+            _set_headers(response, _ALL_ITEMS)
+        _set_headers(response, {"x-request-id": ("X-Request-ID", request_id)})  # checked above
+        self._count(request.method, response.status_code, time.perf_counter() - started)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        return errors.exception_response(exception)
+
+    def _count(self, method: str | None, status: int, seconds: float) -> None:
+        label = method if method in _METHODS else "OTHER"
+        key = (label, status)
+        series = self._series.get(key)
+        if series is None:
+            series = (
+                HTTP_REQUESTS.labels(method=label, status=str(status)),
+                HTTP_LATENCY.labels(method=label),
+            )
+            self._series[key] = series
+        series[0].inc()
+        series[1].observe(seconds)

@@ -70,7 +70,7 @@ _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+)\s*$")
 CONSUME_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local windows, previous, current, elapsed = {}, {}, {}, {}
+local windows, previous, current, elapsed, fresh = {}, {}, {}, {}, {}
 local allowed = 1
 for i = 1, #KEYS do
   local limit, period = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
@@ -83,7 +83,7 @@ for i = 1, #KEYS do
   elseif stored == window - 1 then
     p = tonumber(state[2]) or 0
   end
-  windows[i], previous[i], current[i] = window, p, c
+  windows[i], previous[i], current[i], fresh[i] = window, p, c, stored ~= window
   elapsed[i] = now - window * period
   if p * (period - elapsed[i]) / period + c + 1 > limit then
     allowed = 0
@@ -93,9 +93,13 @@ local result = {allowed}
 for i = 1, #KEYS do
   if allowed == 1 then
     current[i] = current[i] + 1
-    redis.call('HSET', KEYS[i], 'w', string.format('%d', windows[i]), 'c', current[i],
-               'p', previous[i])
-    redis.call('EXPIRE', KEYS[i], 2 * tonumber(ARGV[2 * i]))
+    if fresh[i] then  -- first request of this window: roll the counters, expire after 2T
+      redis.call('HSET', KEYS[i], 'w', string.format('%d', windows[i]), 'c', current[i],
+                 'p', previous[i])
+      redis.call('EXPIRE', KEYS[i], 2 * tonumber(ARGV[2 * i]))
+    else
+      redis.call('HINCRBY', KEYS[i], 'c', 1)
+    end
   end
   result[#result + 1] = previous[i]
   result[#result + 1] = current[i]

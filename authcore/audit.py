@@ -2,7 +2,7 @@
 
     record_event("token.revoked", actor=user, target=f"token:{jti}", detail={"reason": "api"})
 
-The request id and client IP come from the request context bound by ``RequestIdMiddleware``
+The request id and client IP come from the request context bound by ``EdgeMiddleware``
 (structlog contextvars), so services need not pass the request around. ``detail`` must never
 hold a secret: it is also redacted like a log event before it is stored.
 """

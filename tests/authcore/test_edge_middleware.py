@@ -1,0 +1,36 @@
+"""The cheaper request edge behaves as the separate middlewares did: nothing of one request's
+log context is left for the next one on the same thread, caches learn that answers depend on
+Origin even for requests without one, and every request is counted."""
+
+from __future__ import annotations
+
+import pytest
+import structlog
+
+from authcore import metrics
+
+pytestmark = [pytest.mark.urls("tests.authcore.urls"), pytest.mark.django_db]
+
+
+def test_a_request_leaves_no_request_id_or_client_ip_bound_for_the_next_one(client):
+    before = structlog.contextvars.get_contextvars()
+    response = client.get("/healthz", REMOTE_ADDR="198.51.100.7")
+    assert response.status_code == 200
+    assert structlog.contextvars.get_contextvars() == before
+    assert "request_id" not in before and "client_ip" not in before
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/nope", "/.well-known/test-document.json"])
+def test_answers_vary_by_origin_also_for_requests_without_one(client, path):
+    assert "origin" in client.get(path)["Vary"].lower()
+
+
+def test_every_answer_is_counted_by_method_and_status(client):
+    def count(status: str) -> float:
+        return metrics.HTTP_REQUESTS.labels(method="GET", status=status)._value.get()
+
+    ok, missing = count("200"), count("404")
+    client.get("/healthz")
+    client.get("/nope")
+    client.get("/nope")
+    assert (count("200"), count("404")) == (ok + 1, missing + 2)

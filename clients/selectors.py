@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import FilteredRelation, Q, QuerySet
 
+from authcore.compiled_query import CompiledQuery
 from clients.models import Client, ClientUser
 
 
@@ -43,6 +44,22 @@ def _columns(model: Any, prefix: str) -> tuple[list[str], list[str]]:
     return [prefix + f.name for f in fields], [f.attname for f in fields]
 
 
+def _client_and_user_query(*, key_id: str, identifier: str) -> QuerySet[Any]:
+    client_paths, _ = _columns(Client, "")
+    member_paths, _ = _columns(ClientUser, "member__")
+    user_paths, _ = _columns(get_user_model(), "member__user__")
+    return (
+        Client.objects.filter(key_id=key_id)
+        .annotate(member=FilteredRelation("users", condition=Q(users__identifier=identifier)))
+        .order_by()
+        .values_list(*client_paths, *member_paths, *user_paths)
+    )
+
+
+# Compiled once per thread: its ORM compilation cost more than the signature it precedes.
+_CLIENT_AND_USER = CompiledQuery(_client_and_user_query, "key_id", "identifier")
+
+
 def client_and_user(*, key_id: str, identifier: str) -> tuple[Client, ClientUser | None] | None:
     """The client whose current API key has lookup id ``key_id`` and its user known by
     ``identifier`` (with its ``authcore.User``), in one SQL statement.
@@ -51,19 +68,14 @@ def client_and_user(*, key_id: str, identifier: str) -> tuple[Client, ClientUser
     identifier exists, so the query count tells nothing about it. None: no such client;
     ``(client, None)``: no such user of that client.
     """
-    client_paths, client_names = _columns(Client, "")
-    member_paths, member_names = _columns(ClientUser, "member__")
-    user_paths, user_names = _columns(get_user_model(), "member__user__")
-    rows = list(
-        Client.objects.filter(key_id=key_id)
-        .annotate(member=FilteredRelation("users", condition=Q(users__identifier=identifier)))
-        .order_by()
-        .values_list(*client_paths, *member_paths, *user_paths)
-    )
+    rows = _CLIENT_AND_USER.rows(key_id=key_id, identifier=identifier)
     if not rows:
         return None
     values = rows[0]
-    c, m = len(client_paths), len(member_paths)
+    _, client_names = _columns(Client, "")
+    _, member_names = _columns(ClientUser, "member__")
+    _, user_names = _columns(get_user_model(), "member__user__")
+    c, m = len(client_names), len(member_names)
     client = Client.from_db("default", client_names, values[:c])
     if values[c] is None:  # the member's primary key: no such identifier
         return client, None

@@ -288,6 +288,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["authcore.parsers.StrictJSONParser"],
+    # One renderer: answer JSON without parsing Accept (authcore/negotiation.py).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "authcore.negotiation.SingleRendererNegotiation",
     # Escape non-ASCII in responses: an error that quotes a lone surrogate stays encodable.
     "UNICODE_JSON": False,
     "EXCEPTION_HANDLER": "authcore.exception_handler.handle_exception",

@@ -10,6 +10,7 @@ renderers (``/api/schema``: JSON or YAML) and ``?format=`` requests negotiate as
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -19,12 +20,13 @@ from rest_framework.request import Request
 
 class SingleRendererNegotiation(DefaultContentNegotiation):
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> Any:
+        offered = renderers if isinstance(renderers, list) else list(renderers)
         if (
-            len(renderers) == 1
+            len(offered) == 1
             and not format_suffix
-            and self.settings.URL_FORMAT_OVERRIDE not in (request.query_params)
+            and self.settings.URL_FORMAT_OVERRIDE not in request.query_params
         ):
-            return renderers[0], renderers[0].media_type
-        return super().select_renderer(request, renderers, format_suffix)
+            return offered[0], offered[0].media_type
+        return super().select_renderer(request, offered, format_suffix)

@@ -180,7 +180,7 @@ MIDDLEWARE = [
     # CORS before the rate limit, so a browser can read a cross-origin 429.
     "authcore.middleware.cors.CorsMiddleware",
     "authcore.middleware.rate_limit.RateLimitMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # No CommonMiddleware: EdgeMiddleware makes its ALLOWED_HOSTS check (see its docstring).
     # WhiteNoise under STATIC_URL, and Django's Session, Csrf, Authentication and Message
     # middlewares under /admin/ only (the API never reads request.session or request.user).
     "authcore.middleware.admin.AdminOnlyMiddleware",

@@ -15,7 +15,15 @@ JSON errors):
   headers except on public documents (``mark_public_cacheable``);
 - every 4xx Django itself produces as ``{"detail", "code"}`` JSON (``authcore.middleware.errors``);
 - ``authcore_http_requests_total{method,status}`` and
-  ``authcore_http_request_duration_seconds{method}``, with the labelled series looked up once.
+  ``authcore_http_request_duration_seconds{method}``, with the labelled series looked up once;
+- the ``ALLOWED_HOSTS`` check Django's ``CommonMiddleware`` made by calling
+  ``request.get_host()`` on every request (a disallowed host is a 400 and a
+  ``django.security.DisallowedHost`` log line, as there). ``get_host()`` matches the host
+  against every ``ALLOWED_HOSTS`` pattern each time; here the outcome is remembered per
+  (Host, X-Forwarded-Host, server name and port) for the allowed ones, so a request pays one
+  set lookup. ``CommonMiddleware``'s other work is not needed: the API has no
+  ``APPEND_SLASH`` paths (the admin redirects to its trailing slash itself, and ``/admin``
+  has a route), and neither ``PREPEND_WWW`` nor ``DISALLOWED_USER_AGENTS`` is used.
 """
 
 from __future__ import annotations
@@ -26,6 +34,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.exception import response_for_exception
 from django.http import HttpRequest, HttpResponse
 from structlog.contextvars import bind_contextvars, reset_contextvars
 
@@ -41,6 +52,8 @@ from authcore.middleware.security_headers import (
 # A caller-supplied id is kept only if it looks like one (no log injection).
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# Distinct allowed host spellings remembered per process (a bound against header spraying).
+_MAX_KNOWN_HOSTS = 256
 
 # Header values are constants checked once here (Django's own validation: ASCII, no newline),
 # then written straight into the response's header store; see _set_headers.
@@ -70,6 +83,8 @@ class EdgeMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self._series: dict[tuple[str, int], tuple[Any, Any]] = {}
+        self._known_hosts: set[tuple[Any, ...]] = set()
+        self._allowed_hosts: object = None
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
@@ -78,7 +93,10 @@ class EdgeMiddleware:
         request.request_id = request_id  # type: ignore[attr-defined]
         bound = bind_contextvars(request_id=request_id, client_ip=client_ip(request))
         try:
-            if errors.declares_too_much(request):
+            refused = self._refused_host(request)
+            if refused is not None:
+                response = response_for_exception(request, refused)
+            elif errors.declares_too_much(request):
                 # DRF's parsers read the stream directly, past DATA_UPLOAD_MAX_MEMORY_SIZE:
                 # refuse by the declared length before anything reads the body.
                 response = errors.too_large()
@@ -93,6 +111,29 @@ class EdgeMiddleware:
         _set_headers(response, {"x-request-id": ("X-Request-ID", request_id)})  # checked above
         self._count(request.method, response.status_code, time.perf_counter() - started)
         return response
+
+    def _refused_host(self, request: HttpRequest) -> DisallowedHost | None:
+        """``request.get_host()``'s refusal, or None; allowed hosts are remembered (module
+        doc)."""
+        if settings.ALLOWED_HOSTS is not self._allowed_hosts:  # changed (tests): start over
+            self._known_hosts = set()
+            self._allowed_hosts = settings.ALLOWED_HOSTS
+        meta = request.META
+        key = (
+            meta.get("HTTP_HOST"),
+            meta.get("HTTP_X_FORWARDED_HOST"),
+            meta.get("SERVER_NAME"),
+            meta.get("SERVER_PORT"),
+        )
+        if key in self._known_hosts:
+            return None
+        try:
+            request.get_host()
+        except DisallowedHost as error:
+            return error
+        if len(self._known_hosts) < _MAX_KNOWN_HOSTS:
+            self._known_hosts.add(key)
+        return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         return errors.exception_response(exception)

@@ -22,7 +22,7 @@ DISCOVERY_MAX_AGE = 3600
 
 def _matches(request: HttpRequest, etag: str) -> bool:
     """RFC 9110 §13.1.2 If-None-Match (weak comparison, as it prescribes for GET)."""
-    header = request.headers.get("If-None-Match", "")
+    header = request.META.get("HTTP_IF_NONE_MATCH", "")  # not request.headers: it copies all
     if not header:
         return False
     if header.strip() == "*":

@@ -17,6 +17,7 @@ its writes could not reach Redis repairs them there (the tokens app renews its c
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -191,6 +192,7 @@ class SharedStore:
                 health_check_interval=30,
             )
         self._open = self._client is None  # breaker open = use memory
+        self._local = threading.local()  # this thread's client (see ``redis``)
         self._probe_lock = threading.Lock()
         self._recovery_lock = threading.Lock()
         self._probing = False
@@ -208,12 +210,33 @@ class SharedStore:
 
     @property
     def redis(self) -> redis.Redis | None:
-        """The Redis client while the breaker is closed, else None (use the fallback).
+        """This thread's Redis client while the breaker is closed, else None (use the fallback).
 
         Callers running their own pipelines or scripts on it must catch ``REDIS_ERRORS`` and
         call ``trip(error)``, then use the fallback.
+
+        Each thread gets a client that keeps one connection of the shared pool for itself
+        (redis-py's ``single_connection_client``). A pooled client checks a connection out and
+        back in around every command, and the check-out polls the socket for stray data: about
+        16 µs of CPU per command here, a quarter of a Redis GET's. A thread runs one request
+        at a time, so its own connection is never shared; pipelines still take pooled
+        connections. A client made before a fork (the pid changed) is replaced, not reused.
         """
-        return None if self._open else self._client
+        if self._open:
+            return None
+        local = self._local
+        client: redis.Redis | None = getattr(local, "client", None)
+        if client is None or local.pid != os.getpid():
+            assert self._client is not None
+            try:  # connects at once: Redis may be down, which is the breaker's business
+                client = redis.Redis(
+                    connection_pool=self._client.connection_pool, single_connection_client=True
+                )
+            except REDIS_ERRORS as error:
+                self.trip(error)
+                return None
+            local.client, local.pid = client, os.getpid()
+        return client
 
     def key(self, name: str) -> str:
         return f"{self.prefix}:{name}"

@@ -12,7 +12,7 @@ from authcore.store import shared_store
 def _client_id_seen_by_redis() -> int:
     client = shared_store().redis
     assert client is not None
-    return int(client.client_id())  # CLIENT ID: the server's id of this connection
+    return int(client.client_id())  # type: ignore[arg-type]  # CLIENT ID of this connection
 
 
 def test_a_thread_keeps_its_connection_and_threads_do_not_share_one() -> None:

@@ -138,6 +138,13 @@ def _check_times(claims: dict[str, Any]) -> None:
         raise InvalidToken("not_yet_valid")
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _flat(claims: dict[str, Any]) -> bool:
+    return all(isinstance(value, _SCALARS) for value in claims.values())
+
+
 class VerifiedCache:
     """Steps 1-2 remembered for one key-set version: SHA-256 of the token -> (kid, claims).
 
@@ -176,10 +183,11 @@ class VerifiedCache:
                 return None
             self._entries.move_to_end(digest)
         kid, claims = entry
-        return kid, copy.deepcopy(claims)
+        # Claims of scalars only (the usual case) need no deep copy: a dict copy is fresh.
+        return kid, dict(claims) if _flat(claims) else copy.deepcopy(claims)
 
     def put(self, digest: bytes, *, version: str, kid: str, claims: dict[str, Any]) -> None:
-        entry = (kid, copy.deepcopy(claims))
+        entry = (kid, dict(claims) if _flat(claims) else copy.deepcopy(claims))
         with self._lock:
             self._adopt(version)
             self._entries[digest] = entry

@@ -100,3 +100,10 @@ class CompiledQuery:
             compiler=compiler,
             converters=converters,
         )
+
+
+def model_columns(model: Any, prefix: str = "") -> tuple[list[str], list[str]]:
+    """``values_list()`` paths (``prefix`` + field name) of a model's concrete fields, and the
+    attribute names ``Model.from_db`` takes for them, in the same order."""
+    fields = model._meta.concrete_fields
+    return [prefix + f.name for f in fields], [f.attname for f in fields]

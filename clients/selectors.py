@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import FilteredRelation, Q, QuerySet
 
-from authcore.compiled_query import CompiledQuery
+from authcore.compiled_query import CompiledQuery, model_columns
 from clients.models import Client, ClientUser
 
 
@@ -39,15 +39,10 @@ def client_user_by_identifier(*, client: Client, identifier: str) -> ClientUser 
         return None
 
 
-def _columns(model: Any, prefix: str) -> tuple[list[str], list[str]]:
-    fields = model._meta.concrete_fields
-    return [prefix + f.name for f in fields], [f.attname for f in fields]
-
-
 def _client_and_user_query(*, key_id: str, identifier: str) -> QuerySet[Any]:
-    client_paths, _ = _columns(Client, "")
-    member_paths, _ = _columns(ClientUser, "member__")
-    user_paths, _ = _columns(get_user_model(), "member__user__")
+    client_paths, _ = model_columns(Client, "")
+    member_paths, _ = model_columns(ClientUser, "member__")
+    user_paths, _ = model_columns(get_user_model(), "member__user__")
     return (
         Client.objects.filter(key_id=key_id)
         .annotate(member=FilteredRelation("users", condition=Q(users__identifier=identifier)))
@@ -72,9 +67,9 @@ def client_and_user(*, key_id: str, identifier: str) -> tuple[Client, ClientUser
     if not rows:
         return None
     values = rows[0]
-    _, client_names = _columns(Client, "")
-    _, member_names = _columns(ClientUser, "member__")
-    _, user_names = _columns(get_user_model(), "member__user__")
+    _, client_names = model_columns(Client, "")
+    _, member_names = model_columns(ClientUser, "member__")
+    _, user_names = model_columns(get_user_model(), "member__user__")
     c, m = len(client_names), len(member_names)
     client = Client.from_db("default", client_names, values[:c])
     if values[c] is None:  # the member's primary key: no such identifier

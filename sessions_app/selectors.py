@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from authcore.compiled_query import CompiledQuery, model_columns
 from sessions_app.internal.session_store import UserSession, load_session
 from sessions_app.models import BrowserSession
 
@@ -21,13 +23,33 @@ def session_by_id(session_id: str) -> UserSession | None:
     return session
 
 
-def session_row(*, key_hash: str) -> BrowserSession | None:
-    """The index row of a live session with its user (one query), or None if ended."""
+def _session_row_query(*, key_hash: str) -> QuerySet[Any]:
+    session_paths, _ = model_columns(BrowserSession)
+    user_paths, _ = model_columns(get_user_model(), "user__")
     return (
-        BrowserSession.objects.select_related("user")
-        .filter(key_hash=key_hash, expires_at__gt=timezone.now(), user__is_active=True)
-        .first()
+        BrowserSession.objects.filter(key_hash=key_hash, user__is_active=True)
+        .order_by()
+        .values_list(*session_paths, *user_paths)
     )
+
+
+# Read on every request a session cookie authenticates: compiled once per thread.
+_SESSION_ROW = CompiledQuery(_session_row_query, "key_hash")
+
+
+def session_row(*, key_hash: str) -> BrowserSession | None:
+    """The index row of a live session with its active user (one query), or None if ended."""
+    rows = _SESSION_ROW.rows(key_hash=key_hash)
+    if not rows:
+        return None
+    _, session_names = model_columns(BrowserSession)
+    _, user_names = model_columns(get_user_model(), "user__")
+    count = len(session_names)
+    row = BrowserSession.from_db("default", session_names, rows[0][:count])
+    if row.expires_at <= timezone.now():
+        return None
+    row.user = get_user_model().from_db("default", user_names, rows[0][count:])
+    return row
 
 
 def sessions_of_user(*, user: Any) -> QuerySet[BrowserSession]:

@@ -216,6 +216,14 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("CONN_MAX_AGE", 600)
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    # Prepared statements: PostgreSQL parses and plans each hot query once per connection
+    # instead of on every request (psycopg prepares a query from its 5th run on a connection;
+    # that needs server-side parameter binding). Django leaves them off for connection
+    # poolers in transaction mode; set DATABASE_PREPARED_STATEMENTS=false behind such a pooler
+    # unless it tracks prepared statements (PgBouncer >= 1.21 with max_prepared_statements).
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
     # Several test runs may share one PostgreSQL (helpers, CI): suffix the test database.
     _suffix = env.str("AUTHCORE_TEST_DB_SUFFIX", default="")
     if _suffix:

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.db.models.sql import InsertQuery
 
 
 @dataclass(frozen=True)
@@ -107,3 +108,47 @@ def model_columns(model: Any, prefix: str = "") -> tuple[list[str], list[str]]:
     attribute names ``Model.from_db`` takes for them, in the same order."""
     fields = model._meta.concrete_fields
     return [prefix + f.name for f in fields], [f.attname for f in fields]
+
+
+class CompiledInsert:
+    """``INSERT`` of one row of ``model``, its SQL compiled once per thread and alias.
+
+    For a model whose primary key the caller sets (nothing to read back). Each call prepares
+    the row's values exactly as ``Model.save()`` does (the compiler's own ``pre_save_val`` and
+    ``prepare_value``: ``auto_now`` fields, adapters, expressions refused) and runs the same SQL
+    through Django's cursor; only the SQL text is reused. Like ``bulk_create()`` it sends no
+    ``pre_save``/``post_save`` signals: use it where no receiver needs the creation.
+    """
+
+    def __init__(self, model: type[Model]) -> None:
+        meta = model._meta
+        if meta.db_returning_fields or meta.auto_field is not None:
+            raise ValueError(f"{model.__name__} has database-generated fields to read back")
+        self._model = model
+        self._fields = [f for f in meta.local_concrete_fields if not f.generated]
+        self._local = threading.local()
+
+    def insert(self, obj: Model, *, using: str = DEFAULT_DB_ALIAS) -> None:
+        if not isinstance(obj, self._model):
+            raise TypeError(f"expected a {self._model.__name__}")
+        cache: dict[str, tuple[str, Any]] | None = getattr(self._local, "cache", None)
+        if cache is None:
+            cache = self._local.cache = {}
+        compiled = cache.get(using)
+        if compiled is None:
+            query = InsertQuery(self._model)
+            query.insert_values(self._fields, [obj])
+            compiler = query.get_compiler(using=using)
+            ((sql, params),) = compiler.as_sql()
+            if len(params) != len(self._fields):  # one placeholder per field, or not ours
+                raise ValueError(f"unexpected INSERT shape for {self._model.__name__}: {sql}")
+            compiled = cache[using] = (sql, compiler)
+        sql, compiler = compiled
+        params = [
+            compiler.prepare_value(field, compiler.pre_save_val(field, obj))
+            for field in self._fields
+        ]
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+        obj._state.adding = False
+        obj._state.db = using

@@ -15,6 +15,7 @@ import structlog
 from django.db import transaction
 
 from authcore.audit import record_event
+from authcore.compiled_query import CompiledInsert
 from authcore.exceptions import ServiceUnavailable, ValidationFailed
 from authcore.metrics import AUTH_FAILURES, TOKEN_REVOCATIONS, TOKENS_ISSUED
 from tokens import app_settings
@@ -110,6 +111,11 @@ def _signing_view(now: datetime) -> keyset.KeySet:
     return view
 
 
+# Every token issue inserts one record: SQL compiled once per thread. No receiver needs the
+# creation (tokens.receivers acts on revocation and deletion only).
+_RECORD_INSERT = CompiledInsert(TokenRecord)
+
+
 def issue_token(
     *,
     user: Any,
@@ -165,14 +171,16 @@ def issue_token(
         raise SigningUnavailable() from None
     raw = jwt.encode(claims, signing_key, algorithm="RS256", headers={"kid": kid, "typ": "JWT"})
     expires_at = datetime.fromtimestamp(expires, tz=UTC)
-    TokenRecord.objects.create(
-        jti=claims["jti"],
-        user=user,
-        client_id=str(client_id or ""),
-        kind=kind,
-        signing_key_id=kid,
-        issued_at=datetime.fromtimestamp(issued_at, tz=UTC),
-        expires_at=expires_at,
+    _RECORD_INSERT.insert(
+        TokenRecord(
+            jti=claims["jti"],
+            user=user,
+            client_id=str(client_id or ""),
+            kind=kind,
+            signing_key_id=kid,
+            issued_at=datetime.fromtimestamp(issued_at, tz=UTC),
+            expires_at=expires_at,
+        )
     )
     TOKENS_ISSUED.labels(kind=kind).inc()
     return IssuedToken(

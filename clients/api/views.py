@@ -124,12 +124,14 @@ class TokenCreateView(APIView):
     def post(self, request: Request) -> Response:
         key = request.auth
         assert isinstance(key, PresentedApiKey)
-        serializer = s.TokenCreateInput(data=request.data)
-        if not serializer.is_valid():
-            # A bad key is still a 401 before any body error, as on every other endpoint.
-            authenticate_api_key(presented=key.value, ip=key.ip)
-            serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = s.plain_token_create_input(request.data)
+        if data is None:  # anything but the plain body: the serializer, for its exact errors
+            serializer = s.TokenCreateInput(data=request.data)
+            if not serializer.is_valid():
+                # A bad key is still a 401 before any body error, as on every other endpoint.
+                authenticate_api_key(presented=key.value, ip=key.ip)
+                serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
         issued = issue_token_for_api_key(
             presented=key.value,
             ip=key.ip,

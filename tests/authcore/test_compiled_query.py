@@ -4,15 +4,18 @@ values, on any thread, with the queries still visible to Django."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from authcore.compiled_query import CompiledQuery
-from authcore.models import User
+from authcore.compiled_query import CompiledInsert, CompiledQuery
+from authcore.models import AuditEvent, User
+from sessions_app.models import BrowserSession
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -93,3 +96,48 @@ def test_missing_or_extra_values_are_refused(people: list[User]) -> None:
         QUERY.rows(username="ada")
     with pytest.raises(TypeError):
         QUERY.rows(username="ada", email="", extra="x")
+
+
+# --- CompiledInsert ---------------------------------------------------------------------------
+
+
+def _session(user: User, key: str) -> BrowserSession:
+    now = timezone.now()
+    return BrowserSession(
+        key_hash=key,
+        user=user,
+        method="passkey",
+        created_at=now,
+        expires_at=now + timedelta(hours=1),
+        client_ip="2001:db8::1",
+        user_agent="ua",
+    )
+
+
+INSERT = CompiledInsert(BrowserSession)
+
+
+def test_an_inserted_row_reads_back_as_the_orm_would_have_written_it(people: list[User]) -> None:
+    mine, theirs = _session(people[0], "a" * 64), _session(people[0], "b" * 64)
+    INSERT.insert(mine)
+    INSERT.insert(_session(people[1], "c" * 64))  # the compiled SQL again, other values
+    theirs.save(force_insert=True)
+    columns = ("user_id", "method", "created_at", "expires_at", "client_ip", "user_agent")
+    stored = {row["key_hash"]: row for row in BrowserSession.objects.values("key_hash", *columns)}
+    assert {name: stored["a" * 64][name] for name in columns} == {
+        name: getattr(mine, name) for name in columns
+    }
+    assert stored["c" * 64]["user_id"] == people[1].pk
+    assert mine._state.adding is False and mine._state.db == "default"
+
+
+def test_a_duplicate_key_fails_and_leaves_the_first_row(people: list[User]) -> None:
+    INSERT.insert(_session(people[0], "d" * 64))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        INSERT.insert(_session(people[1], "d" * 64))
+    assert BrowserSession.objects.get(key_hash="d" * 64).user_id == people[0].pk
+
+
+def test_a_model_with_a_database_generated_key_is_refused() -> None:
+    with pytest.raises(ValueError, match="database-generated"):
+        CompiledInsert(AuditEvent)

@@ -88,6 +88,18 @@ def start_floor(context: RunContext, key_file: Path) -> tuple[Server, list[Scena
 
     scenarios = [
         Scenario("floor.bare", "floor: bare JSON view", server, Request("GET", "/bare")),
+        Scenario(
+            "floor.headers",
+            "floor: bare JSON view with the contract's response headers",
+            server,
+            Request("GET", "/headers"),
+        ),
+        Scenario(
+            "floor.document",
+            "floor: a one-key JWKS with the contract's headers, ETag and Cache-Control",
+            server,
+            Request("GET", "/document"),
+        ),
         Scenario("floor.pk", "floor: one PK SELECT", server, Request("GET", f"/pk?id={user_id}")),
         Scenario("floor.redis", "floor: one Redis GET", server, Request("GET", "/redis")),
         Scenario(

@@ -4,6 +4,8 @@ from bench.floor import views
 
 urlpatterns = [
     path("bare", views.bare),
+    path("headers", views.headers_floor),
+    path("document", views.document_floor),
     path("pk", views.primary_key_select),
     path("redis", views.redis_get),
     path("physical", views.physical_floor),

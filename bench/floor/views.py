@@ -5,10 +5,18 @@ the naive "physical floor" of a protected request (RS256 verify + Redis EXISTS +
 the naive floor of token issue (PK SELECT + RS256 sign + INSERT), a naive cookie session
 (Redis GET + PK SELECT) and a naive passkey login (challenge GETDEL + credential SELECT +
 py_webauthn verify + UPDATE + RS256 sign + INSERT).
+
+Two more answer with the *shape* the contract asks of Authcore's cheapest responses and no
+work at all: ``headers_floor`` is the bare view with the response headers every Authcore
+answer carries (API.md "Security headers", ``Vary``, a request id), as ``/healthz`` sends
+them; ``document_floor`` serves a one-key JWKS with ``ETag`` and public ``Cache-Control``, as
+``/.well-known/jwks.json`` does. They tell how much of those rows' distance to the bare floor
+is the contract's bytes (gunicorn's per-header work, a bigger body) rather than Authcore's code.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import time
@@ -20,7 +28,7 @@ import jwt
 import redis
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.contrib.auth.models import User
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from webauthn import verify_authentication_response
 from webauthn.helpers import base64url_to_bytes, parse_client_data_json
@@ -32,6 +40,8 @@ from bench.floor_views import bare
 
 __all__ = [
     "bare",
+    "document_floor",
+    "headers_floor",
     "issue_floor",
     "passkey_floor",
     "physical_floor",
@@ -45,6 +55,49 @@ _PRIVATE_KEY = load_pem_private_key(Path(settings.BENCH_PRIVATE_KEY_FILE).read_b
 _PUBLIC_KEY = _PRIVATE_KEY.public_key()
 _REDIS: redis.Redis = redis.Redis.from_url(settings.REDIS_URL)
 _PREFIX = settings.BENCH_REDIS_PREFIX
+
+
+# What every Authcore response carries (API.md), copied here: the floor imports no Authcore code.
+_SECURITY_HEADERS = {
+    "Vary": "origin",
+    "X-Frame-Options": "DENY",
+    "X-XSS-Protection": "1; mode=block",
+    "X-Content-Type-Options": "nosniff",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains; preload",
+    "Permissions-Policy": (
+        "geolocation=(), camera=(), microphone=(), payment=(), usb=(), "
+        "interest-cohort=(), fullscreen=(self)"
+    ),
+}
+_NO_STORE_HEADERS = {
+    "Cache-Control": "no-store, no-cache, must-revalidate, proxy-revalidate",
+    "Pragma": "no-cache",
+    "Expires": "0",
+}
+_JWK = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(_PUBLIC_KEY))  # type: ignore[arg-type]
+_JWKS = json.dumps(
+    {"keys": [{**_JWK, "kid": "floor-key-1", "use": "sig", "alg": "RS256"}]},
+    separators=(",", ":"),
+).encode()
+_JWKS_ETAG = '"' + hashlib.sha256(_JWKS).hexdigest()[:32] + '"'
+
+
+def _with_headers(response: HttpResponse, headers: dict[str, str]) -> HttpResponse:
+    for name, value in headers.items():
+        response[name] = value
+    response["X-Request-ID"] = secrets.token_hex(16)
+    return response
+
+
+def headers_floor(request: HttpRequest) -> HttpResponse:
+    return _with_headers(JsonResponse({"status": "ok"}), {**_SECURITY_HEADERS, **_NO_STORE_HEADERS})
+
+
+def document_floor(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(_JWKS, content_type="application/json")
+    response["ETag"] = _JWKS_ETAG
+    response["Cache-Control"] = "public, max-age=300"
+    return _with_headers(response, _SECURITY_HEADERS)
 
 
 def _error(detail: str, status: int) -> JsonResponse:

@@ -47,6 +47,7 @@ from authcore.middleware.security_headers import (
     NO_STORE_HEADERS,
     PUBLIC_CACHEABLE_ATTR,
     SECURITY_HEADERS,
+    set_checked_headers,
 )
 
 # A caller-supplied id is kept only if it looks like one (no log injection).
@@ -56,7 +57,7 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 _MAX_KNOWN_HOSTS = 256
 
 # Header values are constants checked once here (Django's own validation: ASCII, no newline),
-# then written straight into the response's header store; see _set_headers.
+# then written straight into the response's header store; see set_checked_headers.
 _CHECK = HttpResponse()
 for _name, _value in {**SECURITY_HEADERS, **NO_STORE_HEADERS}.items():
     _CHECK[_name] = _value
@@ -66,17 +67,6 @@ _ALL_ITEMS = {
     **{name.lower(): (name, value) for name, value in NO_STORE_HEADERS.items()},
 }
 del _CHECK, _name, _value
-
-
-def _set_headers(response: HttpResponse, items: dict[str, tuple[str, str]]) -> None:
-    """Set pre-validated constant headers (Django's ``ResponseHeaders`` keeps them in a dict
-    keyed by the lowercased name; anything else gets the public, validating path)."""
-    store = getattr(response.headers, "_store", None)
-    if isinstance(store, dict):
-        store.update(items)
-    else:  # pragma: no cover - a response class with other headers storage
-        for name, value in items.values():
-            response[name] = value
 
 
 class EdgeMiddleware:
@@ -105,10 +95,12 @@ class EdgeMiddleware:
         finally:
             reset_contextvars(**bound)
         if getattr(response, PUBLIC_CACHEABLE_ATTR, False):
-            _set_headers(response, _SECURITY_ITEMS)
+            set_checked_headers(response, _SECURITY_ITEMS)
         else:
-            _set_headers(response, _ALL_ITEMS)
-        _set_headers(response, {"x-request-id": ("X-Request-ID", request_id)})  # checked above
+            set_checked_headers(response, _ALL_ITEMS)
+        set_checked_headers(
+            response, {"x-request-id": ("X-Request-ID", request_id)}
+        )  # checked above
         self._count(request.method, response.status_code, time.perf_counter() - started)
         return response
 

@@ -23,6 +23,7 @@ from authcore.audit import record_event
 from authcore.client_ip import client_ip
 from authcore.exception_handler import error_response
 from authcore.metrics import RATE_LIMIT_HITS
+from authcore.middleware.security_headers import set_checked_headers
 from authcore.rate_limits import Decision, Rate, consume, parse_rate
 from authcore.store import shared_store
 
@@ -55,9 +56,14 @@ class RateLimitMiddleware:
         decision = consume(limits, ip)
         response = self.get_response(request) if decision.allowed else self._refuse(decision, ip)
         shown = decision.shown
-        response["X-RateLimit-Limit"] = str(shown.limit)
-        response["X-RateLimit-Remaining"] = str(shown.remaining)
-        response["X-RateLimit-Reset"] = str(shown.reset)
+        set_checked_headers(  # integers: digits only, nothing to validate
+            response,
+            {
+                "x-ratelimit-limit": ("X-RateLimit-Limit", str(int(shown.limit))),
+                "x-ratelimit-remaining": ("X-RateLimit-Remaining", str(int(shown.remaining))),
+                "x-ratelimit-reset": ("X-RateLimit-Reset", str(int(shown.reset))),
+            },
+        )
         return response
 
     def _refuse(self, decision: Decision, ip: str) -> HttpResponse:

@@ -28,3 +28,16 @@ def mark_public_cacheable(response: HttpResponse) -> HttpResponse:
     """Exempt a public document (JWKS, OpenID configuration) from the no-store rule."""
     setattr(response, PUBLIC_CACHEABLE_ATTR, True)
     return response
+
+
+def set_checked_headers(response: HttpResponse, items: dict[str, tuple[str, str]]) -> None:
+    """Set headers whose names and values are known safe (checked constants, or digits) as
+    ``{lowercased name: (name, value)}``, straight into the header store of Django's
+    ``ResponseHeaders`` (a dict keyed by the lowercased name): the public path re-validates
+    both strings on every request. Anything else takes the public, validating path."""
+    store = getattr(response.headers, "_store", None)
+    if isinstance(store, dict):
+        store.update(items)
+    else:  # pragma: no cover - a response class with other headers storage
+        for name, value in items.values():
+            response[name] = value

@@ -22,6 +22,7 @@ compilation fails loudly (a lookup that transforms its value cannot be compiled 
 
 from __future__ import annotations
 
+import functools
 import secrets
 import threading
 from collections.abc import Callable
@@ -103,11 +104,12 @@ class CompiledQuery:
         )
 
 
-def model_columns(model: Any, prefix: str = "") -> tuple[list[str], list[str]]:
+@functools.cache
+def model_columns(model: Any, prefix: str = "") -> tuple[tuple[str, ...], tuple[str, ...]]:
     """``values_list()`` paths (``prefix`` + field name) of a model's concrete fields, and the
-    attribute names ``Model.from_db`` takes for them, in the same order."""
+    attribute names ``Model.from_db`` takes for them, in the same order (computed once)."""
     fields = model._meta.concrete_fields
-    return [prefix + f.name for f in fields], [f.attname for f in fields]
+    return tuple(prefix + f.name for f in fields), tuple(f.attname for f in fields)
 
 
 class CompiledInsert:

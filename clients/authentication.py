@@ -16,7 +16,7 @@ from rest_framework.request import Request
 
 from authcore.client_ip import client_ip
 from clients import app_settings
-from clients.exceptions import InvalidMasterCredentials, MasterDisabled
+from clients.exceptions import API_KEY_CHALLENGE, InvalidMasterCredentials, MasterDisabled
 from clients.models import Client
 from clients.services import authenticate_api_key, authenticate_master, master_enabled
 
@@ -47,7 +47,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         return None, authenticate_api_key(presented=presented, ip=client_ip(request))
 
     def authenticate_header(self, request: Request) -> str:
-        return f'ApiKey header="{API_KEY_HEADER}"'
+        return API_KEY_CHALLENGE
 
 
 class ApiKeyOrFallbackAuthentication(ApiKeyAuthentication):

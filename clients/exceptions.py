@@ -12,6 +12,10 @@ from authcore.exceptions import (
     ValidationFailed,
 )
 
+# The WWW-Authenticate challenges of the two schemes (RFC 9110 §11.6.1).
+MASTER_CHALLENGE = 'Basic realm="authcore-master", charset="UTF-8"'
+API_KEY_CHALLENGE = 'ApiKey header="x-api-key"'
+
 
 class MasterDisabled(PermissionDenied):
     code = "master_disabled"
@@ -21,25 +25,25 @@ class MasterDisabled(PermissionDenied):
 class MasterCredentialsMissing(NotAuthenticated):
     code = "not_authenticated"
     detail = "Master credentials (HTTP Basic) are required."
-    headers = {"WWW-Authenticate": 'Basic realm="authcore-master", charset="UTF-8"'}
+    headers = {"WWW-Authenticate": MASTER_CHALLENGE}
 
 
 class InvalidMasterCredentials(AuthenticationFailed):
     code = "invalid_master_credentials"
     detail = "Invalid master credentials."
-    headers = {"WWW-Authenticate": 'Basic realm="authcore-master", charset="UTF-8"'}
+    headers = {"WWW-Authenticate": MASTER_CHALLENGE}
 
 
 class ApiKeyMissing(NotAuthenticated):
     code = "not_authenticated"
     detail = "An API key is required in the x-api-key header."
-    headers = {"WWW-Authenticate": 'ApiKey header="x-api-key"'}
+    headers = {"WWW-Authenticate": API_KEY_CHALLENGE}
 
 
 class InvalidApiKey(AuthenticationFailed):
     code = "invalid_api_key"
     detail = "Invalid API key."
-    headers = {"WWW-Authenticate": 'ApiKey header="x-api-key"'}
+    headers = {"WWW-Authenticate": API_KEY_CHALLENGE}
 
 
 class InvalidUserCredentials(AuthenticationFailed):

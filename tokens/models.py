@@ -69,10 +69,20 @@ class TokenRecord(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="token_records"
     )
     # A plain string, not a foreign key: the tokens app knows nothing of the clients app.
-    client_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    client_id = models.CharField(max_length=64, blank=True, default="")
     kind = models.CharField(max_length=16)
+    # No database constraint (docs/adr/0002-token-record-indexes.md): PostgreSQL checks a
+    # foreign key by locking the referenced row, and every token issued concurrently would
+    # lock the one current key's row. Records are only written with the current key's kid,
+    # and keys are deleted only once no record names them (``prune``); deleting a key through
+    # the ORM still cascades.
     signing_key = models.ForeignKey(
-        SigningKey, on_delete=models.CASCADE, related_name="token_records", to_field="kid"
+        SigningKey,
+        on_delete=models.CASCADE,
+        related_name="token_records",
+        to_field="kid",
+        db_constraint=False,
+        db_index=False,
     )
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
@@ -81,6 +91,13 @@ class TokenRecord(models.Model):
     class Meta:
         ordering = ("-issued_at",)
         verbose_name = "issued token"
+        # Plain b-tree indexes: a ``db_index`` on a varchar column also gets PostgreSQL's
+        # ``varchar_pattern_ops`` twin for LIKE queries, which nothing here makes and every
+        # INSERT would pay (migration 0002 drops the primary key's twin as well).
+        indexes = (
+            models.Index(fields=("client_id",), name="tokens_record_client"),
+            models.Index(fields=("signing_key",), name="tokens_record_signing_key"),
+        )
 
     def __str__(self) -> str:
         return f"token {self.jti}"

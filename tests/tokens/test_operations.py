@@ -76,6 +76,16 @@ def test_prune_deletes_expired_records_and_keys_nothing_needs(
     assert not SigningKey.objects.filter(kid=first).exists()
 
 
+def test_deleting_a_signing_key_still_deletes_the_records_it_signed(user: User) -> None:
+    # The record's key column has no database constraint (migration tokens 0002): the ORM's
+    # cascade is what keeps records from naming a key that no longer exists.
+    token = services.issue_token(user=user, kind="client")
+    SigningKey.objects.get(kid=jwt.get_unverified_header(token.raw)["kid"]).delete()
+    assert not TokenRecord.objects.filter(jti=token.jti).exists()
+    with pytest.raises(InvalidToken):
+        services.verify_token(token.raw)
+
+
 def test_the_beat_task_rotates_keys() -> None:
     activated = tasks.rotate_keys_task.apply().get()
     assert activated == [SigningKey.objects.get(state="current").kid]

@@ -7,8 +7,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from authcore import health
 
+# Django tries the patterns in order on every request: the probe and the public documents
+# (JWKS, discovery: read by every verifier) come first, so they resolve in the fewest steps.
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("", include("tokens.urls")),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics_view, name="metrics"),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
@@ -16,7 +19,6 @@ urlpatterns = [
     # APPEND_SLASH for the admin's root (no CommonMiddleware; the admin redirects the rest).
     path("admin", RedirectView.as_view(url="/admin/", permanent=True)),
     path("admin/", admin.site.urls),
-    path("", include("tokens.urls")),
     path("", include("clients.urls")),
     path("", include("passkeys.urls")),
     path("", include("sessions_app.urls")),

@@ -10,16 +10,25 @@ the library unchanged.
 
 from __future__ import annotations
 
+from typing import cast
+
 from corsheaders.middleware import CorsMiddleware as LibraryCorsMiddleware
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.cache import patch_vary_headers
+
+from authcore.middleware.security_headers import set_checked_headers
+
+_VARY_ORIGIN = {"vary": ("Vary", "origin")}
 
 
 class CorsMiddleware(LibraryCorsMiddleware):
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if "HTTP_ORIGIN" in request.META or request.method == "OPTIONS" or self.async_mode:
             return super().__call__(request)  # type: ignore[return-value]
-        response = self.get_response(request)
-        patch_vary_headers(response, ("origin",))  # type: ignore[arg-type]
-        return response  # type: ignore[return-value]
+        response = cast(HttpResponse, self.get_response(request))  # sync: async_mode is off
+        if response.has_header("Vary"):
+            patch_vary_headers(response, ("origin",))
+        else:  # the common case: nothing to merge with, a checked constant
+            set_checked_headers(response, _VARY_ORIGIN)
+        return response

@@ -25,6 +25,10 @@ def test_answers_vary_by_origin_also_for_requests_without_one(client, path):
     assert "origin" in client.get(path)["Vary"].lower()
 
 
+def test_a_view_that_varies_by_something_else_varies_by_origin_too(client):
+    assert client.get("/api/greeting")["Vary"] == "Accept-Language, origin"
+
+
 def test_every_answer_is_counted_by_method_and_status(client):
     def count(status: str) -> float:
         return metrics.HTTP_REQUESTS.labels(method="GET", status=status)._value.get()

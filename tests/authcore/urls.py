@@ -38,6 +38,12 @@ def public_document(request: HttpRequest) -> JsonResponse:
     return mark_public_cacheable(response)  # type: ignore[return-value]
 
 
+def varies_by_language(request: HttpRequest) -> JsonResponse:
+    response = JsonResponse({"greeting": "hello"})
+    response["Vary"] = "Accept-Language"
+    return response
+
+
 class LogSecretsView(APIView):
     """Logs what the redaction test hands it, through structlog and stdlib logging."""
 
@@ -71,6 +77,7 @@ urlpatterns = [
     path("api/auth/echo", EchoView.as_view()),
     path("api/log", LogSecretsView.as_view()),
     path(".well-known/test-document.json", public_document),
+    path("api/greeting", varies_by_language),
 ]
 
 handler400 = "authcore.error_views.bad_request"

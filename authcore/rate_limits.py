@@ -31,7 +31,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -39,6 +39,7 @@ from typing import Any, NamedTuple
 import redis
 import structlog
 from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
 from limits import RateLimitItem, RateLimitItemPerSecond
 from redis.exceptions import NoScriptError
 
@@ -61,19 +62,22 @@ _PERIOD_WORDS = {
 }
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+)\s*$")
 
-# KEYS[i]: the hash of limit i for one client: w = index of the window counted in c, c = that
-# window's count, p = the count of the window before it (windows aligned on the epoch).
-# ARGV: amount_1, period_1, amount_2, period_2, ...
+# KEYS[1..n]: the hash of limit i for one client: w = index of the window counted in c, c = that
+# window's count, p = the count of the window before it (windows aligned on the epoch);
+# KEYS[n+1..]: keys to read ahead for the request (authcore.store.read_ahead), string values.
+# ARGV: n, amount_1, period_1, amount_2, period_2, ...
 # Every limit is checked before any is written (all or nothing); O(1) per limit.
-# Returns {allowed (1/0), previous_1, current_1, elapsed_1, ...}: current includes this request
-# when it was allowed; elapsed is the time into the current window (Redis's clock).
+# Returns {allowed (1/0), previous_1, current_1, elapsed_1, ..., value of KEYS[n+1], ...}:
+# current includes this request when it was allowed; elapsed is the time into the current
+# window (Redis's clock); a missing (or non-string) read-ahead key is nil.
 CONSUME_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local n = tonumber(ARGV[1])
 local windows, previous, current, elapsed, fresh = {}, {}, {}, {}, {}
 local allowed = 1
-for i = 1, #KEYS do
-  local limit, period = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
+for i = 1, n do
+  local limit, period = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
   local window = math.floor(now / period)
   local state = redis.call('HMGET', KEYS[i], 'w', 'c', 'p')
   local stored = tonumber(state[1])
@@ -90,13 +94,13 @@ for i = 1, #KEYS do
   end
 end
 local result = {allowed}
-for i = 1, #KEYS do
+for i = 1, n do
   if allowed == 1 then
     current[i] = current[i] + 1
     if fresh[i] then  -- first request of this window: roll the counters, expire after 2T
       redis.call('HSET', KEYS[i], 'w', string.format('%d', windows[i]), 'c', current[i],
                  'p', previous[i])
-      redis.call('EXPIRE', KEYS[i], 2 * tonumber(ARGV[2 * i]))
+      redis.call('EXPIRE', KEYS[i], 2 * tonumber(ARGV[2 * i + 1]))
     else
       redis.call('HINCRBY', KEYS[i], 'c', 1)
     end
@@ -104,6 +108,11 @@ for i = 1, #KEYS do
   result[#result + 1] = previous[i]
   result[#result + 1] = current[i]
   result[#result + 1] = string.format('%.6f', elapsed[i])
+end
+for j = n + 1, #KEYS do
+  local value = redis.pcall('GET', KEYS[j])
+  if type(value) ~= 'string' then value = false end
+  result[#result + 1] = value
 end
 return result
 """
@@ -135,6 +144,9 @@ class LimitState(NamedTuple):
 class Decision(NamedTuple):
     allowed: bool
     limits: tuple[LimitState, ...]
+    # The keys read ahead in the same round trip (full keys -> values); None if none were, or
+    # if the memory fallback answered.
+    read: dict[str, bytes | None] | None = None
 
     @property
     def shown(self) -> LimitState:
@@ -169,22 +181,46 @@ def _item(amount: int, seconds: int) -> RateLimitItem:
     return RateLimitItemPerSecond(amount, seconds)
 
 
+# Read-ahead providers by (method, path): what a route's handler will MGET first.
+ReadAheadNames = Callable[[HttpRequest], Sequence[str]]
+_read_ahead_providers: dict[tuple[str, str], ReadAheadNames] = {}
+
+
+def register_read_ahead(method: str, path: str, names: ReadAheadNames) -> None:
+    """Let the limiter's round trip read ahead for ``method path`` (authcore.store's doc).
+
+    ``names(request)`` returns the store names the handler's first ``mget`` will ask for,
+    or fewer (or none) when it cannot tell; it must not raise and must not change the
+    request. A wrong guess costs nothing but the read: that ``mget`` then goes to Redis.
+    Registering the same route again replaces its provider.
+    """
+    _read_ahead_providers[(method, path)] = names
+
+
+def read_ahead_names(request: HttpRequest) -> Sequence[str]:
+    provider = _read_ahead_providers.get((request.method or "", request.path_info))
+    return provider(request) if provider is not None else ()
+
+
 _SCRIPT_SHA = hashlib.sha1(CONSUME_SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis's script id
 _memory_lock = threading.Lock()
 
 
-def consume(limits: Sequence[tuple[str, Rate]], identifier: str) -> Decision:
+def consume(
+    limits: Sequence[tuple[str, Rate]], identifier: str, read: Sequence[str] = ()
+) -> Decision:
     """Count one request of ``identifier`` against every ``(scope, rate)`` at once.
 
     All or nothing: the request is allowed only if every limit has room, and then takes one
-    slot in each. Redis while the shared store's breaker is closed (one round trip), else the
-    per-process memory fallback.
+    slot in each. Redis while the shared store's breaker is closed (one round trip, which also
+    reads the store names in ``read``: ``Decision.read``), else the per-process memory
+    fallback (nothing read ahead).
     """
     store = shared_store()
     client = store.redis
     if client is not None:
         try:
-            return _consume_on_redis(client, store.prefix, limits, identifier)
+            return _consume_on_redis(client, store, limits, identifier, read)
         except REDIS_ERRORS as error:
             store.trip(error)
     return _consume_in_memory(store, limits, identifier)
@@ -243,20 +279,29 @@ def _key_template(prefix: str, scope: str, rate: Rate) -> tuple[str, str]:
 
 
 def _consume_on_redis(
-    client: redis.Redis, prefix: str, limits: Sequence[tuple[str, Rate]], identifier: str
+    client: redis.Redis,
+    store: SharedStore,
+    limits: Sequence[tuple[str, Rate]],
+    identifier: str,
+    read: Sequence[str],
 ) -> Decision:
     arguments: list[str | int] = []
     for scope, rate in limits:
-        head, tail = _key_template(prefix, scope, rate)
+        head, tail = _key_template(store.prefix, scope, rate)
         arguments.append(head + identifier + tail)
+    read_keys = [store.key(name) for name in read]
+    arguments += read_keys
+    arguments.append(len(limits))
     for _, rate in limits:
         arguments += (rate.amount, rate.seconds)
+    keys = len(limits) + len(read_keys)
     try:
-        reply: list[Any] = client.evalsha(_SCRIPT_SHA, len(limits), *arguments)  # type: ignore[assignment]
+        reply: list[Any] = client.evalsha(_SCRIPT_SHA, keys, *arguments)  # type: ignore[assignment]
     except NoScriptError:  # first use on this Redis (or it restarted): load, then run
         client.script_load(CONSUME_SCRIPT)
-        reply = client.evalsha(_SCRIPT_SHA, len(limits), *arguments)  # type: ignore[assignment]
+        reply = client.evalsha(_SCRIPT_SHA, keys, *arguments)  # type: ignore[assignment]
     allowed = reply[0] == 1
+    values = reply[1 + 3 * len(limits) :]
     return Decision(
         allowed,
         tuple(
@@ -270,6 +315,7 @@ def _consume_on_redis(
             )
             for i, (scope, rate) in enumerate(limits)
         ),
+        dict(zip(read_keys, values, strict=True)) if read_keys else None,
     )
 
 

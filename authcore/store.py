@@ -13,6 +13,14 @@ database, which is the source of truth.
 Recovery hooks (``on_recovery``) run when a breaker is about to close after an outage, before any
 request of that process uses Redis again: an app whose Redis entries may have gone stale while
 its writes could not reach Redis repairs them there (the tokens app renews its cache epoch).
+
+Read-ahead (``read_ahead``): a request's first round trip can carry reads for a later step of
+the same request. The rate limiter reads the keys a route registered
+(``authcore.rate_limits.register_read_ahead``) inside its own script; the request's first
+``mget`` is then answered from those values, without a round trip of its own, when they cover
+every key it asks for. The values are as old as the limiter's round trip, a few hundred
+microseconds, as if the request had read them first; any first ``mget`` (covered or not) uses
+up the read-ahead, so a later read of the same keys goes to Redis.
 """
 
 from __future__ import annotations
@@ -20,7 +28,9 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -43,6 +53,22 @@ SWEEP_EVERY = 1000
 
 # What opens the breaker (a ResponseError is a bug or bad data, not an outage).
 REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+# The current request's read-ahead: full keys -> values, consumed by its first ``mget``.
+_read_ahead: ContextVar[dict[str, bytes | None] | None] = ContextVar(
+    "authcore_store_read_ahead", default=None
+)
+
+
+@contextmanager
+def read_ahead(values: Mapping[str, bytes | None]) -> Iterator[None]:
+    """Offer ``values`` (full keys, as read from Redis) to the next ``mget`` (module doc)."""
+    token = _read_ahead.set(dict(values))
+    try:
+        yield
+    finally:
+        _read_ahead.reset(token)
+
 
 RecoveryHook = Callable[["SharedStore", redis.Redis], None]
 _recovery_hooks: dict[str, RecoveryHook] = {}
@@ -331,11 +357,18 @@ class SharedStore:
         return self._run(on_redis, lambda m: m.get(key))
 
     def mget(self, names: Sequence[str]) -> list[bytes | None]:
-        """Several keys in one round trip."""
+        """Several keys in one round trip, or none if the request's read-ahead has them all."""
         keys = [self.key(name) for name in names]
+        ahead = _read_ahead.get()
+        if ahead is not None:
+            _read_ahead.set(None)  # used up by the first mget, covered or not
+            if not all(key in ahead for key in keys):
+                ahead = None
 
         def on_redis(r: redis.Redis) -> list[bytes | None]:
-            values: list[bytes | None] = r.mget(keys)  # type: ignore[assignment]
+            values: list[bytes | None] = (
+                [ahead[key] for key in keys] if ahead is not None else r.mget(keys)  # type: ignore[assignment]
+            )
             if len(self.memory) and None in values:
                 fallback = self.memory.mget(keys)
                 values = [v if v is not None else f for v, f in zip(values, fallback, strict=True)]

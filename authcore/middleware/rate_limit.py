@@ -5,9 +5,10 @@ public ``/.well-known/*`` documents; ``RATE_LIMIT_AUTH`` additionally counts ``/
 CORS preflights are answered by ``CorsMiddleware`` before this one and count nowhere, so a
 cross-origin sign-in is not charged twice.
 Both are read from settings on each request (parsed once per distinct value) and consumed in
-one Redis round trip (``authcore.rate_limits``). Every limited response carries
-``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset``; a refusal is 429 ``rate_limited`` with
-``Retry-After``.
+one Redis round trip (``authcore.rate_limits``), which also reads ahead the keys a route
+registered for its first store read (``authcore.store``, "Read-ahead"). Every limited
+response carries ``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset``; a refusal is 429
+``rate_limited`` with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from authcore.client_ip import client_ip
 from authcore.exception_handler import error_response
 from authcore.metrics import RATE_LIMIT_HITS
 from authcore.middleware.security_headers import set_checked_headers
-from authcore.rate_limits import Decision, Rate, consume, parse_rate
-from authcore.store import shared_store
+from authcore.rate_limits import Decision, Rate, consume, parse_rate, read_ahead_names
+from authcore.store import read_ahead, shared_store
 
 logger = structlog.get_logger(__name__)
 
@@ -53,8 +54,14 @@ class RateLimitMiddleware:
         if path.startswith(AUTH_PREFIX):
             limits.append(("auth", parse_rate(settings.RATE_LIMIT_AUTH)))
         ip = client_ip(request)
-        decision = consume(limits, ip)
-        response = self.get_response(request) if decision.allowed else self._refuse(decision, ip)
+        decision = consume(limits, ip, read_ahead_names(request))
+        if not decision.allowed:
+            response = self._refuse(decision, ip)
+        elif decision.read is None:
+            response = self.get_response(request)
+        else:
+            with read_ahead(decision.read):
+                response = self.get_response(request)
         shown = decision.shown
         set_checked_headers(  # integers: digits only, nothing to validate
             response,

@@ -11,6 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from authcore.models import AuditEvent
+from authcore.store import shared_store
 from tests.clients.conftest import MASTER_PASSWORD, MASTER_USERNAME, basic, create_user
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +153,22 @@ def test_an_api_key_is_locked_alike_whether_or_not_its_lookup_id_exists(api_clie
         REMOTE_ADDR="203.0.113.9",
     )
     assert elsewhere.status_code == 201
+
+
+def _redis_mgets() -> int:
+    client = shared_store().redis
+    assert client is not None, "needs REDIS_URL"
+    stats: dict[str, dict[str, int]] = client.info("commandstats")  # type: ignore[assignment]
+    return int(stats.get("cmdstat_mget", {}).get("calls", 0))
+
+
+def test_a_warm_exchange_reads_its_lockouts_in_the_limiters_round_trip(api_client, backend):
+    # The limiter's script reads the lock keys ahead (clients/read_ahead.py): no MGET of its own.
+    dave = create_user(api_client, backend, "dave")
+    assert _token_attempt(api_client, backend, "dave", dave.secret).status_code == 201  # warm
+    before = _redis_mgets()
+    assert _token_attempt(api_client, backend, "dave", dave.secret).status_code == 201
+    assert _redis_mgets() == before
+    for _ in range(MAX_FAILURES):  # and the locks it reads that way still hold
+        assert _token_attempt(api_client, backend, "dave", "us_wrong").status_code == 401
+    _assert_locked(_token_attempt(api_client, backend, "dave", dave.secret))

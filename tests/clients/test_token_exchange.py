@@ -96,6 +96,20 @@ def test_a_bad_token_body_is_a_400(api_client, backend, alice, body):
     assert response.json()["code"] == "invalid_request"
 
 
+@pytest.mark.parametrize(
+    "raw", [b"{not json", b'{"identifier": "\xff\xfe", "secret": "x"}', b"[1, 2]", b"x" * 5000]
+)
+def test_a_body_that_is_not_a_json_object_is_a_400_after_the_read_ahead_too(
+    api_client, backend, alice, raw
+):
+    get_token(api_client, backend, alice)  # the process now knows the key's client
+    response = api_client.generic(
+        "POST", "/api/tokens", raw, content_type="application/json", headers=backend.headers
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] in {"invalid_request", "malformed_json"}
+
+
 def test_wrong_identifier_and_wrong_secret_get_the_same_401(api_client, backend, alice):
     wrong_secret = api_client.post(
         "/api/tokens",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -41,3 +42,30 @@ def drop_database(base_url: str, name: str) -> None:
         connection.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+# Seconds to wait for autovacuum to finish before a measurement starts.
+SETTLE_TIMEOUT = 20.0
+
+
+def settle(base_url: str, timeout: float = SETTLE_TIMEOUT) -> float:
+    """Let PostgreSQL finish the background work the previous row left before the next row
+    is measured: write the dirty buffers now (``CHECKPOINT``) and wait for running autovacuum
+    workers (the write-heavy rows insert thousands of rows, which starts them). Otherwise that
+    work lands in whichever row runs next, a cheap one most visibly. Same for every contender.
+
+    Returns:
+        The seconds spent waiting for autovacuum.
+    """
+    started = time.monotonic()
+    with _admin_connection(base_url) as connection:
+        connection.execute("CHECKPOINT")
+        while time.monotonic() - started < timeout:
+            row = connection.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE backend_type = 'autovacuum worker' AND state = 'active'"
+            ).fetchone()
+            if not row or not row[0]:
+                break
+            time.sleep(0.2)
+    return time.monotonic() - started

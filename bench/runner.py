@@ -33,7 +33,7 @@ from bench.contenders.base import RunContext, Scenario
 from bench.contenders.floor import start_floor
 from bench.contenders.simplejwt import start_simplejwt
 from bench.crypto_floors import measure_crypto_floors
-from bench.databases import drop_database
+from bench.databases import drop_database, settle
 from bench.load import CONNECTIONS, THREADS, USER_AGENT, Measurement, Request, run_wrk, wrk_path
 from bench.servers import REPO_ROOT, SERVER_ARGS, BenchError, Server
 
@@ -162,6 +162,9 @@ def _run(
         order = live[shift:] + live[:shift]  # each round starts elsewhere: noise hits all alike
         _log(f"round {round_index + 1}/{args.rounds}")
         for scenario in order:
+            waited = settle(context.database_url)
+            if waited > 1.0:
+                _log(f"  waited {waited:.1f} s for PostgreSQL's autovacuum to finish")
             measurement = _measure(scenario, args.seconds, expected_rate)
             rows[scenario.key].rounds = [*(rows[scenario.key].rounds or []), measurement]
             _log(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.http import HttpRequest
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, BasicAuthentication
 from rest_framework.request import Request
@@ -19,8 +20,6 @@ from clients import app_settings
 from clients.exceptions import API_KEY_CHALLENGE, InvalidMasterCredentials, MasterDisabled
 from clients.models import Client
 from clients.services import authenticate_api_key, authenticate_master, master_enabled
-
-API_KEY_HEADER = "x-api-key"
 
 
 class Master:
@@ -33,12 +32,18 @@ class Master:
 MASTER = Master()
 
 
+def presented_api_key(request: HttpRequest | Request, *, fallback: bool = False) -> str | None:
+    """The ``x-api-key`` header, stripped; with ``fallback``, else the deployment's
+    ``CLIENT_API_KEY``; None when there is neither. Also read by ``clients.read_ahead``."""
+    value = (request.META.get("HTTP_X_API_KEY") or "").strip()
+    return value or (app_settings.CLIENT_API_KEY if fallback else "") or None
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     """A client's API key in the ``x-api-key`` header."""
 
     def _presented(self, request: Request) -> str | None:
-        value = request.headers.get(API_KEY_HEADER)
-        return value.strip() if value and value.strip() else None
+        return presented_api_key(request)
 
     def authenticate(self, request: Request) -> tuple[None, Client] | None:
         presented = self._presented(request)
@@ -54,7 +59,7 @@ class ApiKeyOrFallbackAuthentication(ApiKeyAuthentication):
     """``x-api-key``, else the deployment's ``CLIENT_API_KEY`` (only ``POST /api/tokens``)."""
 
     def _presented(self, request: Request) -> str | None:
-        return super()._presented(request) or app_settings.CLIENT_API_KEY or None
+        return presented_api_key(request, fallback=True)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, UnreadablePostError
 
 from authcore.client_ip import client_ip
-from clients import app_settings
+from clients.authentication import presented_api_key
 from clients.internal.credential_hashing import parse_api_key
 from clients.internal.lockout import api_key_subject, user_secret_subject
 from clients.selectors import known_client_id
@@ -29,8 +29,8 @@ _MAX_BODY = 4096
 
 def token_exchange_names(request: HttpRequest) -> list[str]:
     """The store names ``authenticate_client_and_user`` reads first, or [] (module doc)."""
-    presented = (request.META.get("HTTP_X_API_KEY") or "").strip() or app_settings.CLIENT_API_KEY
-    if not presented:
+    presented = presented_api_key(request, fallback=True)  # as the view's authentication
+    if presented is None:
         return []
     parsed = parse_api_key(presented)
     api = api_key_subject(parsed.lookup_id, client_ip(request))

@@ -17,9 +17,9 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.cache import patch_vary_headers
 
-from authcore.middleware.security_headers import set_checked_headers
+from authcore.middleware.security_headers import checked_items, set_checked_headers
 
-_VARY_ORIGIN = {"vary": ("Vary", "origin")}
+_VARY_ORIGIN = checked_items({"Vary": "origin"})
 
 
 class CorsMiddleware(LibraryCorsMiddleware):

@@ -47,6 +47,7 @@ from authcore.middleware.security_headers import (
     NO_STORE_HEADERS,
     PUBLIC_CACHEABLE_ATTR,
     SECURITY_HEADERS,
+    checked_items,
     set_checked_headers,
 )
 
@@ -58,15 +59,8 @@ _MAX_KNOWN_HOSTS = 256
 
 # Header values are constants checked once here (Django's own validation: ASCII, no newline),
 # then written straight into the response's header store; see set_checked_headers.
-_CHECK = HttpResponse()
-for _name, _value in {**SECURITY_HEADERS, **NO_STORE_HEADERS}.items():
-    _CHECK[_name] = _value
-_SECURITY_ITEMS = {name.lower(): (name, value) for name, value in SECURITY_HEADERS.items()}
-_ALL_ITEMS = {
-    **_SECURITY_ITEMS,
-    **{name.lower(): (name, value) for name, value in NO_STORE_HEADERS.items()},
-}
-del _CHECK, _name, _value
+_SECURITY_ITEMS = checked_items(SECURITY_HEADERS)
+_ALL_ITEMS = {**_SECURITY_ITEMS, **checked_items(NO_STORE_HEADERS)}
 
 
 class EdgeMiddleware:

@@ -30,8 +30,18 @@ def mark_public_cacheable(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def checked_items(headers: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """``headers`` validated once by Django (ASCII or latin-1, no newline), in the form
+    ``set_checked_headers`` takes. For values that do not change between requests; raises
+    ``BadHeaderError`` here, at import or first use, rather than on a request."""
+    check = HttpResponse()
+    for name, value in headers.items():
+        check[name] = value
+    return {name.lower(): (name, check[name]) for name in headers}
+
+
 def set_checked_headers(response: HttpResponse, items: dict[str, tuple[str, str]]) -> None:
-    """Set headers whose names and values are known safe (checked constants, or digits) as
+    """Set headers whose names and values are known safe (``checked_items``, or digits) as
     ``{lowercased name: (name, value)}``, straight into the header store of Django's
     ``ResponseHeaders`` (a dict keyed by the lowercased name): the public path re-validates
     both strings on every request. Anything else takes the public, validating path."""

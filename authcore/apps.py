@@ -7,6 +7,7 @@ class AuthcoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from authcore import metrics
+        from authcore import front_door, health, metrics
 
         metrics.register_all()
+        front_door.register("healthz", health.alive)

@@ -7,14 +7,21 @@ from django.db.utils import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from authcore import metrics
+from authcore.front_door import Answer, as_http_response
+from authcore.middleware.security_headers import checked_items
 from authcore.store import shared_store
 
-_ALIVE = b'{"status":"ok"}'
+# A constant answer: no JSON encoding per probe; served by the front door (authcore.front_door).
+_ALIVE = Answer(200, "OK", b'{"status":"ok"}', checked_items({"Content-Type": "application/json"}))
+
+
+def alive(if_none_match: str) -> Answer:
+    """The process is alive."""
+    return _ALIVE
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
-    """The process is alive (a constant body: no JSON encoding per probe)."""
-    return HttpResponse(_ALIVE, content_type="application/json")
+    return as_http_response(_ALIVE)
 
 
 def readyz(request: HttpRequest) -> JsonResponse:

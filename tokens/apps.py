@@ -6,9 +6,13 @@ class TokensConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from authcore import front_door
         from authcore.store import on_recovery
         from tokens import receivers
+        from tokens.api import views
         from tokens.internal import state_cache
 
         receivers.connect()
+        front_door.register("jwks", views.jwks_answer)
+        front_door.register("openid-config", views.openid_configuration_answer)
         on_recovery("tokens.cache_epoch", state_cache.renew_epoch)

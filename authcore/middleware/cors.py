@@ -19,7 +19,7 @@ from django.utils.cache import patch_vary_headers
 
 from authcore.middleware.security_headers import checked_items, set_checked_headers
 
-_VARY_ORIGIN = checked_items({"Vary": "origin"})
+VARY_ORIGIN = checked_items({"Vary": "origin"})
 
 
 class CorsMiddleware(LibraryCorsMiddleware):
@@ -30,5 +30,5 @@ class CorsMiddleware(LibraryCorsMiddleware):
         if response.has_header("Vary"):
             patch_vary_headers(response, ("origin",))
         else:  # the common case: nothing to merge with, a checked constant
-            set_checked_headers(response, _VARY_ORIGIN)
+            set_checked_headers(response, VARY_ORIGIN)
         return response

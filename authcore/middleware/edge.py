@@ -1,6 +1,6 @@
 """The outermost middleware: request id, security headers, JSON errors and request metrics.
 
-These four used to be four middlewares; each layer Django stacks costs a call, an exception
+These used to be separate middlewares; each layer Django stacks costs a call, an exception
 wrapper and (for the headers) its own pass over the response, on every request including the
 probes and public documents that are meant to cost next to nothing. One layer does the same
 work, in the same order the four had (request id outermost, then security headers, metrics,
@@ -21,9 +21,12 @@ JSON errors):
   ``django.security.DisallowedHost`` log line, as there). ``get_host()`` matches the host
   against every ``ALLOWED_HOSTS`` pattern each time; here the outcome is remembered per
   (Host, X-Forwarded-Host, server name and port) for the allowed ones, so a request pays one
-  set lookup. ``CommonMiddleware``'s other work is not needed: the API has no
-  ``APPEND_SLASH`` paths (the admin redirects to its trailing slash itself, and ``/admin``
-  has a route), and neither ``PREPEND_WWW`` nor ``DISALLOWED_USER_AGENTS`` is used.
+  set lookup. The front door (``authcore.front_door``) reads the same memory
+  (``ALLOWED_HOST_SPELLINGS``) and sends any spelling not in it to Django;
+- ``Content-Length`` on every response with content, as ``CommonMiddleware`` set it.
+  ``CommonMiddleware``'s other work is not needed: the API has no ``APPEND_SLASH`` paths (the
+  admin redirects to its trailing slash itself, and ``/admin`` has a route), and neither
+  ``PREPEND_WWW`` nor ``DISALLOWED_USER_AGENTS`` is used.
 """
 
 from __future__ import annotations
@@ -63,21 +66,87 @@ _SECURITY_ITEMS = checked_items(SECURITY_HEADERS)
 _ALL_ITEMS = {**_SECURITY_ITEMS, **checked_items(NO_STORE_HEADERS)}
 
 
+def request_id_for(meta: dict[str, Any]) -> str:
+    """The caller's ``X-Request-ID`` if it looks like one, else 128 random bits (hex)."""
+    supplied = meta.get("HTTP_X_REQUEST_ID")
+    return supplied if supplied and _VALID_ID.match(supplied) else os.urandom(16).hex()
+
+
+class _AllowedHostSpellings:
+    """The (Host, X-Forwarded-Host, server name, port) spellings ``request.get_host()``
+    allowed, remembered per process (module doc); forgotten when ``ALLOWED_HOSTS`` is
+    replaced (tests)."""
+
+    def __init__(self) -> None:
+        self._known: set[tuple[Any, ...]] = set()
+        self._allowed_hosts: object = None
+
+    @staticmethod
+    def _key(meta: dict[str, Any]) -> tuple[Any, ...]:
+        return (
+            meta.get("HTTP_HOST"),
+            meta.get("HTTP_X_FORWARDED_HOST"),
+            meta.get("SERVER_NAME"),
+            meta.get("SERVER_PORT"),
+        )
+
+    def known(self, meta: dict[str, Any]) -> bool:
+        """True when this spelling was allowed before (a WSGI environ or ``request.META``)."""
+        if settings.ALLOWED_HOSTS is not self._allowed_hosts:  # changed (tests): start over
+            self._known = set()
+            self._allowed_hosts = settings.ALLOWED_HOSTS
+        return self._key(meta) in self._known
+
+    def refusal(self, request: HttpRequest) -> DisallowedHost | None:
+        """``request.get_host()``'s refusal, or None; an allowed spelling is remembered."""
+        if self.known(request.META):
+            return None
+        try:
+            request.get_host()
+        except DisallowedHost as error:
+            return error
+        if len(self._known) < _MAX_KNOWN_HOSTS:
+            self._known.add(self._key(request.META))
+        return None
+
+
+ALLOWED_HOST_SPELLINGS = _AllowedHostSpellings()
+
+# Labelled series of the request metrics, looked up once per (method, status).
+_series: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+
+def count_request(method: str | None, status: int, seconds: float) -> None:
+    """``authcore_http_requests_total`` and ``authcore_http_request_duration_seconds``."""
+    label = method if method in _METHODS else "OTHER"
+    key = (label, status)
+    series = _series.get(key)
+    if series is None:
+        series = (
+            HTTP_REQUESTS.labels(method=label, status=str(status)),
+            HTTP_LATENCY.labels(method=label),
+        )
+        _series[key] = series
+    series[0].inc()
+    series[1].observe(seconds)
+
+
+def has_no_body(status: int) -> bool:
+    """1xx, 204 and 304 answers carry no content, so no ``Content-Length`` (RFC 9110 §8.6)."""
+    return status < 200 or status in (204, 304)
+
+
 class EdgeMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self._series: dict[tuple[str, int], tuple[Any, Any]] = {}
-        self._known_hosts: set[tuple[Any, ...]] = set()
-        self._allowed_hosts: object = None
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
-        supplied = request.META.get("HTTP_X_REQUEST_ID")
-        request_id = supplied if supplied and _VALID_ID.match(supplied) else os.urandom(16).hex()
+        request_id = request_id_for(request.META)
         request.request_id = request_id  # type: ignore[attr-defined]
         bound = bind_contextvars(request_id=request_id, client_ip=client_ip(request))
         try:
-            refused = self._refused_host(request)
+            refused = ALLOWED_HOST_SPELLINGS.refusal(request)
             if refused is not None:
                 response = response_for_exception(request, refused)
             elif errors.declares_too_much(request):
@@ -92,47 +161,18 @@ class EdgeMiddleware:
             set_checked_headers(response, _SECURITY_ITEMS)
         else:
             set_checked_headers(response, _ALL_ITEMS)
-        set_checked_headers(
-            response, {"x-request-id": ("X-Request-ID", request_id)}
-        )  # checked above
-        self._count(request.method, response.status_code, time.perf_counter() - started)
+        items = {"x-request-id": ("X-Request-ID", request_id)}  # checked above
+        if not (
+            response.streaming
+            or has_no_body(response.status_code)
+            or "content-length" in response.headers
+        ):
+            # As Django's CommonMiddleware did: clients and proxies learn the size up front,
+            # and the server need not frame the body in chunks.
+            items["content-length"] = ("Content-Length", str(len(response.content)))
+        set_checked_headers(response, items)
+        count_request(request.method, response.status_code, time.perf_counter() - started)
         return response
-
-    def _refused_host(self, request: HttpRequest) -> DisallowedHost | None:
-        """``request.get_host()``'s refusal, or None; allowed hosts are remembered (module
-        doc)."""
-        if settings.ALLOWED_HOSTS is not self._allowed_hosts:  # changed (tests): start over
-            self._known_hosts = set()
-            self._allowed_hosts = settings.ALLOWED_HOSTS
-        meta = request.META
-        key = (
-            meta.get("HTTP_HOST"),
-            meta.get("HTTP_X_FORWARDED_HOST"),
-            meta.get("SERVER_NAME"),
-            meta.get("SERVER_PORT"),
-        )
-        if key in self._known_hosts:
-            return None
-        try:
-            request.get_host()
-        except DisallowedHost as error:
-            return error
-        if len(self._known_hosts) < _MAX_KNOWN_HOSTS:
-            self._known_hosts.add(key)
-        return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         return errors.exception_response(exception)
-
-    def _count(self, method: str | None, status: int, seconds: float) -> None:
-        label = method if method in _METHODS else "OTHER"
-        key = (label, status)
-        series = self._series.get(key)
-        if series is None:
-            series = (
-                HTTP_REQUESTS.labels(method=label, status=str(status)),
-                HTTP_LATENCY.labels(method=label),
-            )
-            self._series[key] = series
-        series[0].inc()
-        series[1].observe(seconds)

@@ -38,3 +38,9 @@ def test_every_answer_is_counted_by_method_and_status(client):
     client.get("/nope")
     client.get("/nope")
     assert (count("200"), count("404")) == (ok + 1, missing + 2)
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/nope"])
+def test_answers_carry_their_content_length(client, path):
+    response = client.get(path)
+    assert response["Content-Length"] == str(len(response.content))

@@ -2,7 +2,9 @@
 
 Plain Django views, not DRF: they are read by every verifier and must cost next to nothing.
 Both are served from per-process caches; the JWKS follows the key-set version
-(``tokens.internal.keyset``), so a rotation or revocation shows within a second.
+(``tokens.internal.keyset``), so a rotation or revocation shows within a second. A plain
+``GET`` is answered by the front door before Django (``authcore.front_door``) with the same
+``Answer`` these views wrap.
 """
 
 from __future__ import annotations
@@ -14,19 +16,15 @@ from functools import lru_cache
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
-from authcore.middleware.security_headers import (
-    checked_items,
-    mark_public_cacheable,
-    set_checked_headers,
-)
+from authcore.front_door import Answer, as_http_response
+from authcore.middleware.security_headers import checked_items
 from tokens import app_settings, selectors
 
 DISCOVERY_MAX_AGE = 3600
 
 
-def _matches(request: HttpRequest, etag: str) -> bool:
+def _matches(header: str, etag: str) -> bool:
     """RFC 9110 §13.1.2 If-None-Match (weak comparison, as it prescribes for GET)."""
-    header = request.META.get("HTTP_IF_NONE_MATCH", "")  # not request.headers: it copies all
     if not header:
         return False
     if header.strip() == "*":
@@ -35,26 +33,33 @@ def _matches(request: HttpRequest, etag: str) -> bool:
     return etag in tags
 
 
-def _document(request: HttpRequest, body: bytes, etag: str, max_age: int) -> HttpResponse:
-    if _matches(request, etag):
-        response = HttpResponse(status=304)
-    else:
-        response = HttpResponse(body, content_type="application/json")
-    # Checked once per (ETag, max-age), not on every request.
-    set_checked_headers(response, _caching_headers(etag, max_age))
-    return mark_public_cacheable(response)
+def _document(if_none_match: str, body: bytes, etag: str, max_age: int) -> Answer:
+    if _matches(if_none_match, etag):
+        return Answer(304, "Not Modified", b"", _headers(etag, max_age, typed=False), public=True)
+    return Answer(200, "OK", body, _headers(etag, max_age, typed=True), public=True)
 
 
-@lru_cache(maxsize=16)
-def _caching_headers(etag: str, max_age: int) -> dict[str, tuple[str, str]]:
-    return checked_items({"ETag": etag, "Cache-Control": f"public, max-age={max_age}"})
+@lru_cache(maxsize=32)
+def _headers(etag: str, max_age: int, *, typed: bool) -> dict[str, tuple[str, str]]:
+    """Checked once per (ETag, max-age), not on every request; a 304 has no Content-Type."""
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
+    return checked_items({"Content-Type": "application/json", **headers} if typed else headers)
+
+
+def _if_none_match(request: HttpRequest) -> str:
+    return request.META.get("HTTP_IF_NONE_MATCH", "")  # not request.headers: it copies all
+
+
+def jwks_answer(if_none_match: str) -> Answer:
+    """Next, current and retiring public keys."""
+    body, etag = selectors.jwks_document()
+    return _document(if_none_match, body, etag, app_settings.JWKS_MAX_AGE)
 
 
 @require_safe
 def jwks(request: HttpRequest) -> HttpResponse:
     """``GET /.well-known/jwks.json``: next, current and retiring public keys."""
-    body, etag = selectors.jwks_document()
-    return _document(request, body, etag, app_settings.JWKS_MAX_AGE)
+    return as_http_response(jwks_answer(_if_none_match(request)))
 
 
 @lru_cache(maxsize=4)
@@ -77,8 +82,12 @@ def _discovery(issuer: str) -> tuple[bytes, str]:
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
+def openid_configuration_answer(if_none_match: str) -> Answer:
+    body, etag = _discovery(app_settings.ISSUER)
+    return _document(if_none_match, body, etag, DISCOVERY_MAX_AGE)
+
+
 @require_safe
 def openid_configuration(request: HttpRequest) -> HttpResponse:
     """``GET /.well-known/openid-configuration`` (OpenID Connect Discovery 1.0 §4)."""
-    body, etag = _discovery(app_settings.ISSUER)
-    return _document(request, body, etag, DISCOVERY_MAX_AGE)
+    return as_http_response(openid_configuration_answer(_if_none_match(request)))

@@ -86,12 +86,13 @@ TARGETS = (
 )
 
 # Rows reported against their own naive floor, with no target (besides their targets, the
-# exempt paths are also reported against a floor answering with the same headers and body).
+# exempt paths and the stack are also reported against a floor answering with the same headers).
 OWN_FLOORS = {
     "authcore.passkey": "floor.passkey",
     "authcore.webme": "floor.session",
     "authcore.healthz": "floor.headers",
     "authcore.jwks": "floor.document",
+    "authcore.stack": "floor.limited",
 }
 
 

@@ -103,6 +103,12 @@ def start_floor(context: RunContext, key_file: Path) -> tuple[Server, list[Scena
         Scenario("floor.pk", "floor: one PK SELECT", server, Request("GET", f"/pk?id={user_id}")),
         Scenario("floor.redis", "floor: one Redis GET", server, Request("GET", "/redis")),
         Scenario(
+            "floor.limited",
+            "floor: one Redis GET with the headers of a rate-limited answer",
+            server,
+            Request("GET", "/limited"),
+        ),
+        Scenario(
             "floor.physical",
             "floor: RS256 verify + Redis EXISTS + PK SELECT",
             server,

@@ -8,6 +8,7 @@ urlpatterns = [
     path("document", views.document_floor),
     path("pk", views.primary_key_select),
     path("redis", views.redis_get),
+    path("limited", views.limited_floor),
     path("physical", views.physical_floor),
     path("issue", views.issue_floor),
     path("session", views.session_floor),

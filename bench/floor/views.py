@@ -10,7 +10,9 @@ Two more answer with the *shape* the contract asks of Authcore's cheapest respon
 work at all: ``headers_floor`` is the bare view with the response headers every Authcore
 answer carries (API.md "Security headers", ``Vary``, a request id), as ``/healthz`` sends
 them; ``document_floor`` serves a one-key JWKS with ``ETag`` and public ``Cache-Control``, as
-``/.well-known/jwks.json`` does. They tell how much of those rows' distance to the bare floor
+``/.well-known/jwks.json`` does; ``limited_floor`` is the one-Redis-GET view with every header
+a rate-limited answer carries (the security headers, ``X-RateLimit-*``), the shape of the stack
+row. They tell how much of those rows' distance to the bare floor
 is the contract's bytes (gunicorn's per-header work, a bigger body) rather than Authcore's code.
 """
 
@@ -43,6 +45,7 @@ __all__ = [
     "document_floor",
     "headers_floor",
     "issue_floor",
+    "limited_floor",
     "passkey_floor",
     "physical_floor",
     "primary_key_select",
@@ -73,6 +76,12 @@ _NO_STORE_HEADERS = {
     "Cache-Control": "no-store, no-cache, must-revalidate, proxy-revalidate",
     "Pragma": "no-cache",
     "Expires": "0",
+}
+# What a rate-limited answer adds (API.md "Rate limits"), with plausible values.
+_RATE_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": "20000",
+    "X-RateLimit-Remaining": "19999",
+    "X-RateLimit-Reset": "0",
 }
 _JWK = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(_PUBLIC_KEY))  # type: ignore[arg-type]
 _JWKS = json.dumps(
@@ -120,6 +129,15 @@ def primary_key_select(request: HttpRequest) -> JsonResponse:
 def redis_get(request: HttpRequest) -> JsonResponse:
     value = _redis_get(f"{_PREFIX}:value")
     return JsonResponse({"value": value.decode() if value else None})
+
+
+def limited_floor(request: HttpRequest) -> HttpResponse:
+    """One Redis GET answered with every header a rate-limited Authcore answer carries."""
+    value = _redis_get(f"{_PREFIX}:value")
+    return _with_headers(
+        JsonResponse({"value": value.decode() if value else None}),
+        {**_SECURITY_HEADERS, **_NO_STORE_HEADERS, **_RATE_LIMIT_HEADERS},
+    )
 
 
 def physical_floor(request: HttpRequest) -> JsonResponse:

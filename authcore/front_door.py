@@ -30,6 +30,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 from django.http import HttpResponse
@@ -38,17 +39,12 @@ from django.urls import NoReverseMatch, get_script_prefix, reverse
 from authcore.middleware.cors import VARY_ORIGIN
 from authcore.middleware.edge import (
     ALLOWED_HOST_SPELLINGS,
+    contract_items,
     count_request,
     has_no_body,
     request_id_for,
 )
-from authcore.middleware.security_headers import (
-    NO_STORE_HEADERS,
-    SECURITY_HEADERS,
-    checked_items,
-    mark_public_cacheable,
-    set_checked_headers,
-)
+from authcore.middleware.security_headers import mark_public_cacheable, set_checked_headers
 
 StartResponse = Callable[..., Any]
 WSGIApplication = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -59,7 +55,6 @@ class Answer:
     """A response both paths give: status, body and headers as ``checked_items`` makes them."""
 
     status: int
-    reason: str
     body: bytes
     headers: dict[str, tuple[str, str]] = field(default_factory=dict)
     public: bool = False  # a public document: no no-store headers (mark_public_cacheable)
@@ -85,10 +80,6 @@ def as_http_response(answer: Answer) -> HttpResponse:
     return mark_public_cacheable(response) if answer.public else response
 
 
-_PUBLIC_ITEMS = [*checked_items(SECURITY_HEADERS).values(), *VARY_ORIGIN.values()]
-_PRIVATE_ITEMS = [*_PUBLIC_ITEMS, *checked_items(NO_STORE_HEADERS).values()]
-
-
 class FrontDoor:
     """Wraps Django's WSGI application (module doc)."""
 
@@ -111,12 +102,13 @@ class FrontDoor:
         answer = answerer(environ.get("HTTP_IF_NONE_MATCH", ""))
         headers = [
             *answer.headers.values(),
-            *(_PUBLIC_ITEMS if answer.public else _PRIVATE_ITEMS),
+            *contract_items(public=answer.public).values(),
+            *VARY_ORIGIN.values(),
             ("X-Request-ID", request_id_for(environ)),
         ]
         if not has_no_body(answer.status):
             headers.append(("Content-Length", str(len(answer.body))))
-        start_response(f"{answer.status} {answer.reason}", headers)
+        start_response(f"{answer.status} {HTTPStatus(answer.status).phrase}", headers)
         count_request("GET", answer.status, time.perf_counter() - started)
         return [answer.body]
 

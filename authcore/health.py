@@ -12,7 +12,7 @@ from authcore.middleware.security_headers import checked_items
 from authcore.store import shared_store
 
 # A constant answer: no JSON encoding per probe; served by the front door (authcore.front_door).
-_ALIVE = Answer(200, "OK", b'{"status":"ok"}', checked_items({"Content-Type": "application/json"}))
+_ALIVE = Answer(200, b'{"status":"ok"}', checked_items({"Content-Type": "application/json"}))
 
 
 def alive(if_none_match: str) -> Answer:

@@ -62,8 +62,14 @@ _MAX_KNOWN_HOSTS = 256
 
 # Header values are constants checked once here (Django's own validation: ASCII, no newline),
 # then written straight into the response's header store; see set_checked_headers.
-_SECURITY_ITEMS = checked_items(SECURITY_HEADERS)
-_ALL_ITEMS = {**_SECURITY_ITEMS, **checked_items(NO_STORE_HEADERS)}
+_PUBLIC_ITEMS = checked_items(SECURITY_HEADERS)
+_PRIVATE_ITEMS = {**_PUBLIC_ITEMS, **checked_items(NO_STORE_HEADERS)}
+
+
+def contract_items(*, public: bool) -> dict[str, tuple[str, str]]:
+    """The contract's headers as ``set_checked_headers`` takes them: the security headers on
+    every answer, and the no-store headers unless it is a public document."""
+    return _PUBLIC_ITEMS if public else _PRIVATE_ITEMS
 
 
 def request_id_for(meta: dict[str, Any]) -> str:
@@ -157,10 +163,9 @@ class EdgeMiddleware:
                 response = errors.as_json(request, self.get_response(request))
         finally:
             reset_contextvars(**bound)
-        if getattr(response, PUBLIC_CACHEABLE_ATTR, False):
-            set_checked_headers(response, _SECURITY_ITEMS)
-        else:
-            set_checked_headers(response, _ALL_ITEMS)
+        set_checked_headers(
+            response, contract_items(public=getattr(response, PUBLIC_CACHEABLE_ATTR, False))
+        )
         items = {"x-request-id": ("X-Request-ID", request_id)}  # checked above
         if not (
             response.streaming

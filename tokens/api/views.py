@@ -35,8 +35,8 @@ def _matches(header: str, etag: str) -> bool:
 
 def _document(if_none_match: str, body: bytes, etag: str, max_age: int) -> Answer:
     if _matches(if_none_match, etag):
-        return Answer(304, "Not Modified", b"", _headers(etag, max_age, typed=False), public=True)
-    return Answer(200, "OK", body, _headers(etag, max_age, typed=True), public=True)
+        return Answer(304, b"", _headers(etag, max_age, typed=False), public=True)
+    return Answer(200, body, _headers(etag, max_age, typed=True), public=True)
 
 
 @lru_cache(maxsize=32)

@@ -25,9 +25,9 @@ from __future__ import annotations
 import functools
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
@@ -45,6 +45,19 @@ class _Compiled:
     converters: dict[int, Any]
 
 
+class Around(Protocol):
+    """A statement built around a compiled query (e.g. a data-modifying CTE reading it).
+
+    ``statement(sql, width)`` gets the query's SQL and its column count and returns the whole
+    statement, which must contain ``sql`` exactly once and before any placeholder of its own;
+    ``params`` fill those placeholders, after the query's own.
+    """
+
+    params: Sequence[Any]
+
+    def statement(self, sql: str, width: int) -> str: ...
+
+
 class CompiledQuery:
     """A ``values_list()`` queryset of fixed shape, compiled once per thread (module doc)."""
 
@@ -53,8 +66,24 @@ class CompiledQuery:
         self._names = names
         self._local = threading.local()
 
-    def rows(self, *, using: str = DEFAULT_DB_ALIAS, **values: str) -> list[tuple[Any, ...]]:
-        """The rows for these values (every name given at construction, each a string)."""
+    def rows(
+        self, *, using: str = DEFAULT_DB_ALIAS, around: Around | None = None, **values: str
+    ) -> list[tuple[Any, ...]]:
+        """The rows for these values (every name given at construction, each a string).
+
+        ``around``: a statement that embeds this query (``Around``); its rows keep this
+        query's columns first, converted as usual, then its own columns unconverted.
+        """
+        return self.rows_for(values, using=using, around=around)
+
+    def rows_for(
+        self,
+        values: Mapping[str, str],
+        *,
+        using: str = DEFAULT_DB_ALIAS,
+        around: Around | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """``rows()`` with the values in a mapping."""
         if set(values) != set(self._names):
             raise TypeError(f"expected values for {sorted(self._names)}, got {sorted(values)}")
         compiled = self._compiled(using)
@@ -62,8 +91,12 @@ class CompiledQuery:
             values[name] if name is not None else constant
             for name, constant in zip(compiled.slots, compiled.constants, strict=True)
         ]
+        sql = compiled.sql
+        if around is not None:
+            sql = around.statement(sql, compiled.compiler.col_count)
+            params.extend(around.params)
         with connections[using].cursor() as cursor:
-            cursor.execute(compiled.sql, params)
+            cursor.execute(sql, params)
             fetched = cursor.fetchall()
         if not compiled.converters:
             return [tuple(row) for row in fetched]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from collections import OrderedDict
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import FilteredRelation, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, FilteredRelation, Q, QuerySet
 
 from authcore.compiled_query import CompiledQuery, model_columns
 from clients.models import Client, ClientUser
@@ -39,20 +40,60 @@ def client_user_by_identifier(*, client: Client, identifier: str) -> ClientUser 
         return None
 
 
-def _client_and_user_query(*, key_id: str, identifier: str) -> QuerySet[Any]:
-    client_paths, _ = model_columns(Client, "")
-    member_paths, _ = model_columns(ClientUser, "member__")
-    user_paths, _ = model_columns(get_user_model(), "member__user__")
+def _client_and_member(*, key_id: str, identifier: str) -> QuerySet[Any]:
     return (
         Client.objects.filter(key_id=key_id)
         .annotate(member=FilteredRelation("users", condition=Q(users__identifier=identifier)))
         .order_by()
-        .values_list(*client_paths, *member_paths, *user_paths)
+    )
+
+
+def _client_and_user_paths() -> tuple[str, ...]:
+    client_paths, _ = model_columns(Client, "")
+    member_paths, _ = model_columns(ClientUser, "member__")
+    user_paths, _ = model_columns(get_user_model(), "member__user__")
+    return (*client_paths, *member_paths, *user_paths)
+
+
+def _client_and_user_query(*, key_id: str, identifier: str) -> QuerySet[Any]:
+    paths = _client_and_user_paths()
+    return _client_and_member(key_id=key_id, identifier=identifier).values_list(*paths)
+
+
+def _eligible_client_and_user_query(
+    *, key_id: str, identifier: str, key_hash: str, secret_hash: str
+) -> QuerySet[Any]:
+    eligible = ExpressionWrapper(
+        Q(key_hash=key_hash) & Q(member__secret_hash=secret_hash) & Q(member__user__is_active=True),
+        output_field=BooleanField(),
+    )
+    return (
+        _client_and_member(key_id=key_id, identifier=identifier)
+        .annotate(eligible=eligible)
+        .values_list(*_client_and_user_paths(), "eligible")
     )
 
 
 # Compiled once per thread: its ORM compilation cost more than the signature it precedes.
 _CLIENT_AND_USER = CompiledQuery(_client_and_user_query, "key_id", "identifier")
+
+# The same join plus ``eligible``: whether the stored hashes equal the presented credentials'
+# hashes under the current SECRET_KEY and the user is active. An SQL ``=`` on keyed hashes
+# leaks nothing a caller can use (nobody without SECRET_KEY can choose the bytes of a hash);
+# it is not the check: ``clients.services`` still compares in constant time, under every
+# server secret. It only lets ``tokens.services.reserve_token`` record the token in the same
+# statement (docs/tokens.md "Issuing in one statement").
+ELIGIBLE_CLIENT_AND_USER = CompiledQuery(
+    _eligible_client_and_user_query, "key_id", "identifier", "key_hash", "secret_hash"
+)
+
+
+@functools.cache
+def eligible_columns() -> tuple[int, int, int]:
+    """Positions of the user id, the client id and ``eligible`` in a row of
+    ``ELIGIBLE_CLIENT_AND_USER``."""
+    paths = _client_and_user_paths()
+    return paths.index("member__user__id"), paths.index("id"), len(paths)
 
 
 def client_and_user(*, key_id: str, identifier: str) -> tuple[Client, ClientUser | None] | None:
@@ -63,20 +104,27 @@ def client_and_user(*, key_id: str, identifier: str) -> tuple[Client, ClientUser
     identifier exists, so the query count tells nothing about it. None: no such client;
     ``(client, None)``: no such user of that client.
     """
-    rows = _CLIENT_AND_USER.rows(key_id=key_id, identifier=identifier)
+    return client_and_user_of_rows(_CLIENT_AND_USER.rows(key_id=key_id, identifier=identifier))
+
+
+def client_and_user_of_rows(
+    rows: list[tuple[Any, ...]],
+) -> tuple[Client, ClientUser | None] | None:
+    """``client_and_user``'s answer built from the rows of either join (extra columns after
+    the models' are ignored)."""
     if not rows:
         return None
     values = rows[0]
     _, client_names = model_columns(Client, "")
     _, member_names = model_columns(ClientUser, "member__")
     _, user_names = model_columns(get_user_model(), "member__user__")
-    c, m = len(client_names), len(member_names)
+    c, m, u = len(client_names), len(member_names), len(user_names)
     client = Client.from_db("default", client_names, values[:c])
     if values[c] is None:  # the member's primary key: no such identifier
         return client, None
     client_user = ClientUser.from_db("default", member_names, values[c : c + m])
     client_user.client = client
-    client_user.user = get_user_model().from_db("default", user_names, values[c + m :])
+    client_user.user = get_user_model().from_db("default", user_names, values[c + m : c + m + u])
     return client, client_user
 
 

@@ -31,6 +31,7 @@ from clients.exceptions import (
 from clients.internal.credential_hashing import (
     PURPOSE_API_KEY,
     PURPOSE_USER_SECRET,
+    PresentedSecret,
     check_against_dummy,
     check_secret,
     generate_api_key,
@@ -39,6 +40,8 @@ from clients.internal.credential_hashing import (
     parse_api_key,
 )
 from clients.internal.lockout import (
+    LockState,
+    Subject,
     api_key_subject,
     clear_failures,
     ensure_not_locked,
@@ -50,13 +53,17 @@ from clients.internal.lockout import (
 )
 from clients.models import Client, ClientUser
 from clients.selectors import (
+    ELIGIBLE_CLIENT_AND_USER,
     client_and_user,
+    client_and_user_of_rows,
     client_by_id,
     client_by_key_id,
     client_user_by_identifier,
+    eligible_columns,
     known_client_id,
     remember_client_id,
 )
+from tokens.services import PendingToken, discard_pending, reserve_token
 
 MASTER_ACTOR = ("master", "")
 
@@ -309,9 +316,19 @@ def _check_client_user(client_user: ClientUser | None, secret: str) -> tuple[boo
     return result.matches and client_user.user.is_active, result.must_update
 
 
+@dataclass(frozen=True)
+class AuthenticatedExchange:
+    """What ``authenticate_client_and_user`` found: the user and, when asked for, the token
+    already recorded in its lookup's statement (sign it with ``tokens.services``), else None:
+    issue as usual."""
+
+    client_user: ClientUser
+    pending: PendingToken | None
+
+
 def authenticate_client_and_user(
-    *, presented: str, ip: str, identifier: str, secret: str
-) -> ClientUser:
+    *, presented: str, ip: str, identifier: str, secret: str, token_ttl: int | None = None
+) -> AuthenticatedExchange:
     """``POST /api/tokens``: the API key and the user's credentials, checked together.
 
     The same checks, in the same order and with the same answers, as
@@ -321,8 +338,16 @@ def authenticate_client_and_user(
     API key's lock is honoured first; the user's lock only once the key has matched, so a
     wrong key learns nothing about the user's lock.
 
+    With ``token_ttl``, once both lockout states are known before the statement, that one
+    statement also records a token of that lifetime when the credentials match and the user
+    is not locked (``tokens.services.reserve_token``): success costs one round trip to the
+    database. Every failure finds nothing recorded, so the statements and their number are
+    the same for a wrong key, an unknown identifier and a wrong secret. Anything refused after
+    a record was written (a user locked under a name this process did not know) deletes it.
+
     Raises:
-        CredentialLocked: 429; InvalidApiKey: 401; InvalidUserCredentials: 401.
+        CredentialLocked: 429; InvalidApiKey: 401; InvalidUserCredentials: 401;
+        TokenLifetimeInvalid: 400, a bad ``token_ttl`` (before anything is read).
     """
     parsed = parse_api_key(presented)
     api_subject = api_key_subject(parsed.lookup_id, ip)
@@ -333,11 +358,47 @@ def authenticate_client_and_user(
     states = read_lock_states(*subjects)
     raise_if_locked(states[0])
 
-    found = (
-        client_and_user(key_id=parsed.lookup_id, identifier=identifier)
-        if parsed.lookup_id
-        else None
-    )
+    pending: PendingToken | None = None
+    if not parsed.lookup_id:
+        found = None
+    elif token_ttl is not None and len(states) > 1:
+        # A locked user's secret is not offered to the statement: nothing gets recorded.
+        offered = "" if states[1].is_locked() else secret
+        rows, pending = reserve_token(
+            lookup=ELIGIBLE_CLIENT_AND_USER,
+            values={
+                "key_id": parsed.lookup_id,
+                "identifier": identifier,
+                "key_hash": hash_secret(parsed.raw, purpose=PURPOSE_API_KEY),
+                "secret_hash": hash_secret(offered, purpose=PURPOSE_USER_SECRET) if offered else "",
+            },
+            user_column=eligible_columns()[0],
+            client_column=eligible_columns()[1],
+            eligible_column=eligible_columns()[2],
+            kind="client",
+            ttl=token_ttl,
+        )
+        found = client_and_user_of_rows(rows)
+    else:
+        found = client_and_user(key_id=parsed.lookup_id, identifier=identifier)
+    try:
+        client_user = _check_client_and_user(found, parsed, api_subject, states, identifier, secret)
+    except BaseException:
+        if pending is not None:
+            discard_pending(pending)
+        raise
+    return AuthenticatedExchange(client_user, pending)
+
+
+def _check_client_and_user(
+    found: tuple[Client, ClientUser | None] | None,
+    parsed: PresentedSecret,
+    api_subject: Subject,
+    states: list[LockState],
+    identifier: str,
+    secret: str,
+) -> ClientUser:
+    """The checks of ``authenticate_client_and_user`` on what its statement found."""
     if found is None:
         check_against_dummy(parsed.raw, purpose=PURPOSE_API_KEY)
         key_matched = key_update = False

@@ -19,7 +19,7 @@ from clients.services import (
     authenticate_client_user,
 )
 from tokens.selectors import token_by_jti
-from tokens.services import IssuedToken, issue_token, revoke_token, verify_token
+from tokens.services import IssuedToken, issue_token, revoke_token, sign_pending, verify_token
 
 
 def issue_client_token(
@@ -49,7 +49,8 @@ def issue_token_for_api_key(
 
     The answers of ``authenticate_api_key`` then ``issue_client_token``, with both lockouts
     read in one store round trip and client and user found in one SQL statement
-    (``clients.services.authenticate_client_and_user``).
+    (``clients.services.authenticate_client_and_user``), which also records the token once
+    this process knows the key's client (then signed here).
 
     Raises:
         CredentialLocked: 429; InvalidApiKey: 401; ExpiresInTooLarge: 400 (after the API key,
@@ -59,9 +60,12 @@ def issue_token_for_api_key(
     if ttl > app_settings.TOKEN_MAX_TTL:
         authenticate_api_key(presented=presented, ip=ip)
         raise ExpiresInTooLarge()
-    client_user = authenticate_client_and_user(
-        presented=presented, ip=ip, identifier=identifier, secret=secret
+    exchange = authenticate_client_and_user(
+        presented=presented, ip=ip, identifier=identifier, secret=secret, token_ttl=ttl
     )
+    if exchange.pending is not None:  # recorded by the lookup's own statement
+        return sign_pending(exchange.pending)
+    client_user = exchange.client_user
     return issue_token(
         user=client_user.user, kind="client", ttl=ttl, client_id=str(client_user.client_id)
     )

@@ -5,17 +5,19 @@ Contract: API.md "Tokens and keys" and "Operations"; design: docs/tokens.md.
 
 from __future__ import annotations
 
+import functools
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
 import structlog
-from django.db import transaction
+from django.db import connection, transaction
 
 from authcore.audit import record_event
-from authcore.compiled_query import CompiledInsert
+from authcore.compiled_query import CompiledInsert, CompiledQuery
 from authcore.exceptions import ServiceUnavailable, ValidationFailed
 from authcore.metrics import AUTH_FAILURES, TOKEN_REVOCATIONS, TOKENS_ISSUED
 from tokens import app_settings
@@ -27,15 +29,19 @@ from tokens.models import SigningKey, TokenRecord
 
 __all__ = [
     "IssuedToken",
+    "PendingToken",
     "RotationResult",
     "VerifiedToken",
+    "discard_pending",
     "issue_token",
     "prune_expired",
+    "reserve_token",
     "revoke_key",
     "revoke_token",
     "revoke_tokens_of_client",
     "revoke_tokens_of_user",
     "rotate_keys",
+    "sign_pending",
     "verify_token",
 ]
 
@@ -116,6 +122,69 @@ def _signing_view(now: datetime) -> keyset.KeySet:
 _RECORD_INSERT = CompiledInsert(TokenRecord)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What a token about to be issued will carry, fixed before its record is written."""
+
+    kind: str
+    kid: str
+    jti: str
+    issued_at: int
+    lifetime: int
+
+    @property
+    def expires_at(self) -> datetime:
+        return datetime.fromtimestamp(self.issued_at + self.lifetime, tz=UTC)
+
+
+def _plan(kind: str, ttl: int | None) -> _Plan:
+    if kind not in TOKEN_KINDS:
+        raise ValueError(f"unknown token kind {kind!r}")
+    lifetime = app_settings.TOKEN_DEFAULT_TTL if ttl is None else ttl
+    if not isinstance(lifetime, int) or not 0 < lifetime <= app_settings.TOKEN_MAX_TTL:
+        raise TokenLifetimeInvalid()
+    now = clock.now()
+    view = _signing_view(now)
+    assert view.current_kid is not None
+    return _Plan(
+        kind=kind,
+        kid=view.current_kid,
+        jti=secrets.token_urlsafe(24),
+        issued_at=int(now.timestamp()),
+        lifetime=lifetime,
+    )
+
+
+def _sign(plan: _Plan, *, sub: str, client_id: str | None, extra: dict[str, Any]) -> IssuedToken:
+    """Sign the planned token (its record is the caller's); count it."""
+    claims: dict[str, Any] = {
+        **extra,
+        "iss": app_settings.ISSUER,
+        "aud": app_settings.AUDIENCE,
+        "sub": sub,
+        "iat": plan.issued_at,
+        "exp": plan.issued_at + plan.lifetime,
+        "jti": plan.jti,
+    }
+    if client_id is not None:
+        claims["client_id"] = client_id
+    try:
+        signing_key = keyset.private_key(plan.kid)
+    except SigningKeyUnavailable:
+        logger.error("signing_key_unavailable", kid=plan.kid, hint="rotate_keys --now")
+        raise SigningUnavailable() from None
+    headers = {"kid": plan.kid, "typ": "JWT"}
+    raw = jwt.encode(claims, signing_key, algorithm="RS256", headers=headers)
+    TOKENS_ISSUED.labels(kind=plan.kind).inc()
+    return IssuedToken(
+        raw=raw,
+        jti=plan.jti,
+        expires_in=plan.lifetime,
+        expires_at=plan.expires_at,
+        claims=claims,
+    )
+
+
 def issue_token(
     *,
     user: Any,
@@ -138,53 +207,145 @@ def issue_token(
         SigningUnavailable: 503, the current key cannot be decrypted (``JWT_SECRET`` changed).
         ValueError: unknown ``kind`` or a reserved claim in ``extra_claims`` (a caller's bug).
     """
-    if kind not in TOKEN_KINDS:
-        raise ValueError(f"unknown token kind {kind!r}")
-    lifetime = app_settings.TOKEN_DEFAULT_TTL if ttl is None else ttl
-    if not isinstance(lifetime, int) or not 0 < lifetime <= app_settings.TOKEN_MAX_TTL:
-        raise TokenLifetimeInvalid()
     extra = dict(extra_claims or {})
     if RESERVED_CLAIMS.intersection(extra):
         raise ValueError(f"extra_claims may not set {sorted(RESERVED_CLAIMS & extra.keys())}")
-
-    now = clock.now()
-    view = _signing_view(now)
-    assert view.current_kid is not None
-    kid = view.current_kid
-    issued_at = int(now.timestamp())
-    expires = issued_at + lifetime
-    claims: dict[str, Any] = {
-        **extra,
-        "iss": app_settings.ISSUER,
-        "aud": app_settings.AUDIENCE,
-        "sub": str(user.pk),
-        "iat": issued_at,
-        "exp": expires,
-        "jti": secrets.token_urlsafe(24),
-    }
-    if client_id is not None:
-        claims["client_id"] = str(client_id)
-    try:
-        signing_key = keyset.private_key(kid)
-    except SigningKeyUnavailable:
-        logger.error("signing_key_unavailable", kid=kid, hint="rotate_keys --now")
-        raise SigningUnavailable() from None
-    raw = jwt.encode(claims, signing_key, algorithm="RS256", headers={"kid": kid, "typ": "JWT"})
-    expires_at = datetime.fromtimestamp(expires, tz=UTC)
+    plan = _plan(kind, ttl)
+    client = None if client_id is None else str(client_id)
+    issued = _sign(plan, sub=str(user.pk), client_id=client, extra=extra)
     _RECORD_INSERT.insert(
         TokenRecord(
-            jti=claims["jti"],
-            user=user,
-            client_id=str(client_id or ""),
+            jti=plan.jti,
+            user_id=user.pk,
+            client_id=client or "",
             kind=kind,
-            signing_key_id=kid,
-            issued_at=datetime.fromtimestamp(issued_at, tz=UTC),
-            expires_at=expires_at,
+            signing_key_id=plan.kid,
+            issued_at=datetime.fromtimestamp(plan.issued_at, tz=UTC),
+            expires_at=issued.expires_at,
         )
     )
-    TOKENS_ISSUED.labels(kind=kind).inc()
-    return IssuedToken(
-        raw=raw, jti=claims["jti"], expires_in=lifetime, expires_at=expires_at, claims=claims
+    return issued
+
+
+@dataclass(frozen=True)
+class PendingToken:
+    """A token record written by ``reserve_token``, its token not signed yet.
+
+    The caller signs it (``sign_pending``) once its own checks pass, or deletes it
+    (``discard_pending``). Holds no secret: the token does not exist until it is signed.
+    """
+
+    plan: _Plan
+    user_id: str
+    client_id: str
+
+
+def reserve_token(
+    *,
+    lookup: CompiledQuery,
+    values: dict[str, str],
+    user_column: int,
+    client_column: int,
+    eligible_column: int,
+    kind: str,
+    ttl: int | None = None,
+) -> tuple[list[tuple[Any, ...]], PendingToken | None]:
+    """Run a caller's lookup and, in the same SQL statement, record a token for its user.
+
+    For an exchange of credentials for a token: the caller's query finds the user and says,
+    in its ``eligible_column``, whether the credentials it was given match (the caller's
+    comparison of keyed hashes, see docs/tokens.md "Issuing in one statement"). One
+    statement then reads the rows and, for the first eligible one, inserts the token record
+    with the user and client ids of ``user_column`` and ``client_column``: one round trip
+    instead of a lookup and an INSERT. The caller still makes its own checks on the rows
+    and then signs (``sign_pending``) or deletes (``discard_pending``) what was recorded.
+
+    PostgreSQL only (a data-modifying ``WITH``); on another database the lookup runs alone
+    and no token is pending: the caller issues with ``issue_token`` as usual.
+
+    Returns:
+        The lookup's rows (its own columns only) and the pending token, if one was recorded.
+
+    Raises:
+        TokenLifetimeInvalid, ValueError: as ``issue_token``, before anything is read.
+    """
+    plan = _plan(kind, ttl)
+    if connection.vendor != "postgresql":
+        return lookup.rows_for(values), None
+    around = _RecordAround(plan, user_column, client_column, eligible_column)
+    rows = lookup.rows_for(values, around=around)
+    pending = None
+    for row in rows:
+        user_id, client_id = row[-2:]
+        if user_id is not None:
+            pending = PendingToken(plan=plan, user_id=str(user_id), client_id=client_id)
+            break
+    return [row[:-2] for row in rows], pending
+
+
+def sign_pending(pending: PendingToken) -> IssuedToken:
+    """Sign the token ``reserve_token`` recorded; its claims come from that record.
+
+    Raises:
+        SigningUnavailable: 503 (as ``issue_token``); the record is deleted first.
+    """
+    try:
+        return _sign(
+            pending.plan, sub=pending.user_id, client_id=pending.client_id or None, extra={}
+        )
+    except SigningUnavailable:
+        discard_pending(pending)
+        raise
+
+
+def discard_pending(pending: PendingToken) -> None:
+    """Delete the record of a token that will not be signed (the caller refused)."""
+    TokenRecord.objects.filter(jti=pending.plan.jti).delete()
+
+
+class _RecordAround:
+    """The data-modifying ``WITH`` of ``reserve_token`` around a caller's lookup."""
+
+    def __init__(self, plan: _Plan, user_at: int, client_at: int, eligible_at: int) -> None:
+        self._columns = (user_at, client_at, eligible_at)
+        fields = {f.name: f for f in TokenRecord._meta.concrete_fields}
+        prepared = {
+            "jti": plan.jti,
+            "kind": plan.kind,
+            "signing_key": plan.kid,
+            "issued_at": datetime.fromtimestamp(plan.issued_at, tz=UTC),
+            "expires_at": plan.expires_at,
+        }
+        self.params: Sequence[Any] = [
+            fields[name].get_db_prep_save(value, connection) for name, value in prepared.items()
+        ]
+
+    def statement(self, sql: str, width: int) -> str:
+        return _record_around_sql(sql, width, *self._columns)
+
+
+@functools.lru_cache(maxsize=16)
+def _record_around_sql(sql: str, width: int, user_at: int, client_at: int, eligible_at: int) -> str:
+    quote = connection.ops.quote_name
+    meta = TokenRecord._meta
+    column = {f.name: quote(f.get_attname_column()[1] or "") for f in meta.concrete_fields}
+    # Every column of the record gets a value here: a new field must be added on purpose.
+    expected = {"jti", "user", "client_id", "kind", "signing_key", "issued_at", "expires_at"}
+    if set(column) != expected | {"revoked_at"}:
+        raise ValueError(f"TokenRecord's fields changed: {sorted(column)}")
+    names = ", ".join(f"c{index}" for index in range(width))
+    order = ["jti", "user", "client_id", "kind", "signing_key", "issued_at", "expires_at"]
+    into = ", ".join(column[name] for name in order)
+    # Only quoted names, integers and Django's compiled SQL go into the text; every value is
+    # a parameter.
+    return (
+        f"WITH found ({names}) AS ({sql}), "  # noqa: S608
+        f"record AS (INSERT INTO {quote(meta.db_table)} ({into}) "
+        f"SELECT %s, found.c{user_at}, found.c{client_at}, %s, %s, %s, %s "
+        f"FROM found WHERE found.c{eligible_at} LIMIT 1 "
+        f"RETURNING {column['user']}, {column['client_id']}) "
+        f"SELECT found.*, record.{column['user']}, record.{column['client_id']} "
+        "FROM found LEFT JOIN record ON TRUE"
     )
 
 

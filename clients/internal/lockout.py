@@ -72,6 +72,10 @@ class LockState:
     locked_until: float | None
     has_failures: bool
 
+    def is_locked(self, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        return self.locked_until is not None and self.locked_until > now
+
 
 def read_lock_states(*subjects: Subject) -> list[LockState]:
     """The lock state of every subject, read in one store round trip (one MGET)."""
@@ -96,7 +100,8 @@ def read_lock_states(*subjects: Subject) -> list[LockState]:
 def raise_if_locked(state: LockState) -> None:
     """Raise ``CredentialLocked`` (429, ``Retry-After``) while ``state``'s lock lasts."""
     now = time.time()
-    if state.locked_until is not None and state.locked_until > now:
+    if state.is_locked(now):
+        assert state.locked_until is not None
         RATE_LIMIT_HITS.labels(scope="lockout").inc()
         raise CredentialLocked(retry_after=int(state.locked_until - now) + 1)
 

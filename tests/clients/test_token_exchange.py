@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import jwt
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from tests.clients.conftest import create_user, get_token
+from tests.clients.conftest import Backend, create_user, get_token
 from tokens.internal import keyset
+from tokens.models import TokenRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -215,15 +220,143 @@ def test_a_signing_key_sealed_under_an_old_jwt_secret_is_a_503_json_error_not_a_
 
     assert response.status_code == 503
     assert response.json()["code"] == "signing_unavailable"
+    # Nothing issued, nothing recorded: the record the statement wrote is gone again.
+    assert TokenRecord.objects.filter(kind="client").count() == 1
 
 
-def test_a_token_exchange_costs_one_join_and_the_record_insert(
+def test_a_token_exchange_is_one_sql_statement_that_records_the_token(
     api_client, backend, alice, django_assert_num_queries
 ):
-    """Issue 11: client and user are found in one statement (a LEFT JOIN that is the same for
-    unknown identifiers), then the token record is written; nothing else touches SQL."""
+    """Issue 11: once the process knows the key's client, client and user are found and the
+    token record is written by one statement (the join inside a data-modifying WITH)."""
     get_token(api_client, backend, alice)  # this process now knows the key's client id
-    with django_assert_num_queries(2) as captured:
-        get_token(api_client, backend, alice)
-    assert "LEFT OUTER JOIN" in captured.captured_queries[0]["sql"]
-    assert captured.captured_queries[1]["sql"].startswith("INSERT")
+    with django_assert_num_queries(1) as captured:
+        token = get_token(api_client, backend, alice)
+    sql = captured.captured_queries[0]["sql"]
+    assert "LEFT OUTER JOIN" in sql
+    assert "INSERT INTO" in sql
+
+    record = TokenRecord.objects.get(jti=token.jti)
+    claims = _claims(token.raw)
+    assert str(record.user_id) == claims["sub"] == alice.id
+    assert record.client_id == claims["client_id"] == backend.id
+    assert record.kind == "client"
+    assert record.signing_key_id == jwt.get_unverified_header(token.raw)["kid"]
+    assert int(record.issued_at.timestamp()) == claims["iat"]
+    assert int(record.expires_at.timestamp()) == claims["exp"]
+    # The token verifies, so its record is the one verification reads.
+    me = api_client.get("/api/me", headers=token.headers)
+    assert me.status_code == 200
+    assert me.json()["id"] == alice.id
+
+
+def _without_literals(sql: str) -> str:
+    """A logged statement without its values (Django logs them quoted into the text)."""
+    return re.sub(r"'(?:[^']|'')*'", "?", sql)
+
+
+def _attempt(api_client, backend, identifier: str, secret: str):
+    return api_client.post(
+        "/api/tokens",
+        {"identifier": identifier, "secret": secret},
+        format="json",
+        headers=backend.headers,
+    )
+
+
+def test_a_refused_exchange_records_nothing_and_looks_like_every_other_refusal(
+    api_client, backend, alice
+):
+    """A wrong key, an unknown identifier and a wrong secret each run the same statements
+    (the lookup, then the audit event of the failure) and leave no token record: nothing
+    tells one failure from another."""
+    get_token(api_client, backend, alice)
+    before = TokenRecord.objects.count()
+    lookup_id = backend.api_key.split(".")[0]
+    wrong_key = Backend(id=backend.id, name=backend.name, api_key=lookup_id + "." + "A" * 43)
+    attempts = [
+        (wrong_key, alice.identifier, alice.secret, "invalid_api_key"),
+        (backend, "nobody", alice.secret, "invalid_credentials"),
+        (backend, alice.identifier, "us_" + "0" * 16 + "." + "A" * 43, "invalid_credentials"),
+    ]
+    statements = []
+    for who, identifier, secret, code in attempts:
+        with CaptureQueriesContext(connection) as captured:
+            response = _attempt(api_client, who, identifier, secret)
+        assert response.status_code == 401
+        assert response.json()["code"] == code
+        statements.append(tuple(_without_literals(query["sql"]) for query in captured))
+    assert TokenRecord.objects.count() == before
+    # The same statements every time (the lookup's values are parameters, not in its text).
+    assert len(set(statements)) == 1
+    assert "LEFT OUTER JOIN" in statements[0][0]
+    assert statements[0][1].startswith('INSERT INTO "authcore_auditevent"')
+
+
+def test_an_inactive_user_gets_no_token_record(api_client, backend, alice):
+    from authcore.models import User
+
+    get_token(api_client, backend, alice)
+    before = TokenRecord.objects.count()
+    User.objects.filter(pk=alice.id).update(is_active=False)
+    response = _attempt(api_client, backend, alice.identifier, alice.secret)
+    assert response.status_code == 401
+    assert TokenRecord.objects.count() == before
+
+
+def _lock_user(api_client, backend, identifier: str) -> None:
+    for _ in range(5):  # LOCKOUT_MAX_FAILURES
+        response = _attempt(api_client, backend, identifier, "us_" + "1" * 16 + "." + "B" * 43)
+        assert response.status_code == 401
+
+
+def test_a_locked_user_with_the_right_secret_gets_a_429_and_nothing_is_written(
+    api_client, backend, alice, django_assert_num_queries
+):
+    """The secret of a locked user is not offered to the statement, so the right secret
+    writes nothing (no record to delete, no extra statement that would time the guess)."""
+    get_token(api_client, backend, alice)  # both lock states are read before the statement
+    _lock_user(api_client, backend, alice.identifier)
+    before = TokenRecord.objects.count()
+    with django_assert_num_queries(1):
+        response = _attempt(api_client, backend, alice.identifier, alice.secret)
+    assert response.status_code == 429
+    assert TokenRecord.objects.count() == before
+
+
+def test_a_record_written_under_a_stale_client_name_is_deleted_when_the_user_is_locked(
+    api_client, backend, other_backend, alice
+):
+    """The process's memory of the key's client only names the lock it reads ahead; when it
+    is stale the statement may record a token that the real lock then refuses: the record
+    goes again."""
+    from clients.selectors import remember_client_id
+
+    get_token(api_client, backend, alice)
+    _lock_user(api_client, backend, alice.identifier)
+    lookup_id = backend.api_key.split(".")[0].removeprefix("ak_")
+    remember_client_id(lookup_id, other_backend.id)  # the read-ahead now names another lock
+    before = TokenRecord.objects.count()
+
+    response = _attempt(api_client, backend, alice.identifier, alice.secret)
+
+    assert response.status_code == 429
+    assert TokenRecord.objects.count() == before
+
+
+def test_a_key_hashed_under_a_fallback_server_secret_still_gets_its_token(
+    api_client, backend, alice, settings
+):
+    """The statement only matches hashes made with the current SECRET_KEY; a key or secret
+    stored under a fallback is checked as before, its hash upgraded, its token recorded."""
+    get_token(api_client, backend, alice)
+    old_secret = settings.SECRET_KEY
+    settings.SECRET_KEY = "the-next-server-secret-" + "q" * 40
+    settings.SECRET_KEY_FALLBACKS = [old_secret]
+
+    token = get_token(api_client, backend, alice)
+
+    assert TokenRecord.objects.filter(jti=token.jti).exists()
+    assert api_client.get("/api/me", headers=token.headers).status_code == 200
+    settings.SECRET_KEY_FALLBACKS = []  # both hashes were upgraded: the fallback can go
+    assert get_token(api_client, backend, alice).jti != token.jti

@@ -364,6 +364,7 @@ def authenticate_client_and_user(
     elif token_ttl is not None and len(states) > 1:
         # A locked user's secret is not offered to the statement: nothing gets recorded.
         offered = "" if states[1].is_locked() else secret
+        user_at, client_at, eligible_at = eligible_columns()
         rows, pending = reserve_token(
             lookup=ELIGIBLE_CLIENT_AND_USER,
             values={
@@ -372,9 +373,9 @@ def authenticate_client_and_user(
                 "key_hash": hash_secret(parsed.raw, purpose=PURPOSE_API_KEY),
                 "secret_hash": hash_secret(offered, purpose=PURPOSE_USER_SECRET) if offered else "",
             },
-            user_column=eligible_columns()[0],
-            client_column=eligible_columns()[1],
-            eligible_column=eligible_columns()[2],
+            user_column=user_at,
+            client_column=client_at,
+            eligible_column=eligible_at,
             kind="client",
             ttl=token_ttl,
         )

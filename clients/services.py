@@ -359,11 +359,11 @@ def authenticate_client_and_user(
     raise_if_locked(states[0])
 
     pending: PendingToken | None = None
-    if not parsed.lookup_id:
-        found = None
-    elif token_ttl is not None and len(states) > 1:
-        # A locked user's secret is not offered to the statement: nothing gets recorded.
-        offered = "" if states[1].is_locked() else secret
+    rows: list[tuple[Any, ...]] | None = None
+    if parsed.lookup_id and token_ttl is not None and len(states) > 1:
+        # The secret's hash is computed either way; a locked user's is not offered to the
+        # statement (no stored hash is empty), so nothing gets recorded during the lock.
+        secret_hash = hash_secret(secret, purpose=PURPOSE_USER_SECRET)
         user_at, client_at, eligible_at = eligible_columns()
         rows, pending = reserve_token(
             lookup=ELIGIBLE_CLIENT_AND_USER,
@@ -371,7 +371,7 @@ def authenticate_client_and_user(
                 "key_id": parsed.lookup_id,
                 "identifier": identifier,
                 "key_hash": hash_secret(parsed.raw, purpose=PURPOSE_API_KEY),
-                "secret_hash": hash_secret(offered, purpose=PURPOSE_USER_SECRET) if offered else "",
+                "secret_hash": "" if states[1].is_locked() else secret_hash,
             },
             user_column=user_at,
             client_column=client_at,
@@ -379,15 +379,24 @@ def authenticate_client_and_user(
             kind="client",
             ttl=token_ttl,
         )
-        found = client_and_user_of_rows(rows)
-    else:
-        found = client_and_user(key_id=parsed.lookup_id, identifier=identifier)
     try:
+        if rows is not None:
+            found = client_and_user_of_rows(rows)
+        elif parsed.lookup_id:
+            found = client_and_user(key_id=parsed.lookup_id, identifier=identifier)
+        else:
+            found = None
         client_user = _check_client_and_user(found, parsed, api_subject, states, identifier, secret)
     except BaseException:
         if pending is not None:
             discard_pending(pending)
         raise
+    if pending is not None and (pending.user_id, pending.client_id) != (
+        str(client_user.user_id),
+        str(client_user.client_id),
+    ):  # not the row the checks passed (impossible with one row): issue the usual way
+        discard_pending(pending)
+        pending = None
     return AuthenticatedExchange(client_user, pending)
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import jwt
 import structlog
-from django.db import connection, transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError, connection, transaction
 
 from authcore.audit import record_event
 from authcore.compiled_query import CompiledInsert, CompiledQuery
@@ -156,7 +157,7 @@ def _plan(kind: str, ttl: int | None) -> _Plan:
 
 
 def _sign(plan: _Plan, *, sub: str, client_id: str | None, extra: dict[str, Any]) -> IssuedToken:
-    """Sign the planned token (its record is the caller's); count it."""
+    """Sign the planned token (its record and its count are the caller's)."""
     claims: dict[str, Any] = {
         **extra,
         "iss": app_settings.ISSUER,
@@ -175,7 +176,6 @@ def _sign(plan: _Plan, *, sub: str, client_id: str | None, extra: dict[str, Any]
         raise SigningUnavailable() from None
     headers = {"kid": plan.kid, "typ": "JWT"}
     raw = jwt.encode(claims, signing_key, algorithm="RS256", headers=headers)
-    TOKENS_ISSUED.labels(kind=plan.kind).inc()
     return IssuedToken(
         raw=raw,
         jti=plan.jti,
@@ -224,6 +224,7 @@ def issue_token(
             expires_at=issued.expires_at,
         )
     )
+    TOKENS_ISSUED.labels(kind=kind).inc()
     return issued
 
 
@@ -266,6 +267,9 @@ def reserve_token(
     Returns:
         The lookup's rows (its own columns only) and the pending token, if one was recorded.
 
+    The plan (key, ``jti``, times; a lazy rotation if one is overdue) is made before the
+    statement, so it does not depend on the caller's credentials.
+
     Raises:
         TokenLifetimeInvalid, ValueError: as ``issue_token``, before anything is read.
     """
@@ -273,34 +277,68 @@ def reserve_token(
     if connection.vendor != "postgresql":
         return lookup.rows_for(values), None
     around = _RecordAround(plan, user_column, client_column, eligible_column)
-    rows = lookup.rows_for(values, around=around)
-    pending = None
-    for row in rows:
-        user_id, client_id = row[-2:]
-        if user_id is not None:
-            pending = PendingToken(plan=plan, user_id=str(user_id), client_id=client_id)
-            break
-    return [row[:-2] for row in rows], pending
+    try:
+        rows = lookup.rows_for(values, around=around)
+        pending = None
+        for row in rows:
+            user_id, client_id = row[-2:]
+            if user_id is not None:
+                pending = PendingToken(plan=plan, user_id=str(user_id), client_id=client_id)
+                break
+        return [row[:-2] for row in rows], pending
+    except DatabaseError:
+        raise  # the statement failed as a whole: nothing was written
+    except BaseException:
+        _discard(plan.jti)  # e.g. a converter failed after the statement committed
+        raise
 
 
 def sign_pending(pending: PendingToken) -> IssuedToken:
     """Sign the token ``reserve_token`` recorded; its claims come from that record.
 
     Raises:
-        SigningUnavailable: 503 (as ``issue_token``); the record is deleted first.
+        SigningUnavailable: 503 (as ``issue_token``). On any failure the record is deleted.
     """
     try:
-        return _sign(
+        issued = _sign(
             pending.plan, sub=pending.user_id, client_id=pending.client_id or None, extra={}
         )
-    except SigningUnavailable:
+    except BaseException:
         discard_pending(pending)
         raise
+    TOKENS_ISSUED.labels(kind=pending.plan.kind).inc()
+    return issued
 
 
 def discard_pending(pending: PendingToken) -> None:
-    """Delete the record of a token that will not be signed (the caller refused)."""
-    TokenRecord.objects.filter(jti=pending.plan.jti).delete()
+    """Delete the record of a token that will not be signed (the caller refused).
+
+    Never raises: the caller is answering a refusal or an error already, and a record left
+    behind names a token that never existed (nobody can present it; ``prune`` removes it when
+    it expires). A failure is logged.
+    """
+    _discard(pending.plan.jti)
+
+
+def _discard(jti: str) -> None:
+    try:
+        TokenRecord.objects.filter(jti=jti).delete()
+    except Exception:
+        logger.warning("pending_token_not_discarded", jti=jti, exc_info=True)
+
+
+# The record's columns in the order ``_RecordAround`` fills them (``revoked_at`` stays NULL).
+_RECORD_COLUMNS = ("jti", "user", "client_id", "kind", "signing_key", "issued_at", "expires_at")
+
+
+def check_record_columns() -> None:
+    """Fail loudly at start-up if ``TokenRecord`` gained or lost a field that the one-statement
+    INSERT (``_record_around_sql``) would have to fill (called from ``TokensConfig.ready``)."""
+    names = {f.name for f in TokenRecord._meta.concrete_fields}
+    if names != {*_RECORD_COLUMNS, "revoked_at"}:
+        raise ImproperlyConfigured(
+            f"TokenRecord's fields {sorted(names)} differ from what reserve_token writes"
+        )
 
 
 class _RecordAround:
@@ -326,16 +364,13 @@ class _RecordAround:
 
 @functools.lru_cache(maxsize=16)
 def _record_around_sql(sql: str, width: int, user_at: int, client_at: int, eligible_at: int) -> str:
+    if not all(0 <= at < width for at in (user_at, client_at, eligible_at)):
+        raise ValueError(f"column positions {user_at, client_at, eligible_at} beyond {width}")
     quote = connection.ops.quote_name
     meta = TokenRecord._meta
     column = {f.name: quote(f.get_attname_column()[1] or "") for f in meta.concrete_fields}
-    # Every column of the record gets a value here: a new field must be added on purpose.
-    expected = {"jti", "user", "client_id", "kind", "signing_key", "issued_at", "expires_at"}
-    if set(column) != expected | {"revoked_at"}:
-        raise ValueError(f"TokenRecord's fields changed: {sorted(column)}")
     names = ", ".join(f"c{index}" for index in range(width))
-    order = ["jti", "user", "client_id", "kind", "signing_key", "issued_at", "expires_at"]
-    into = ", ".join(column[name] for name in order)
+    into = ", ".join(column[name] for name in _RECORD_COLUMNS)
     # Only quoted names, integers and Django's compiled SQL go into the text; every value is
     # a parameter.
     return (

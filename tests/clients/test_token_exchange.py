@@ -221,7 +221,7 @@ def test_a_signing_key_sealed_under_an_old_jwt_secret_is_a_503_json_error_not_a_
     assert response.status_code == 503
     assert response.json()["code"] == "signing_unavailable"
     # Nothing issued, nothing recorded: the record the statement wrote is gone again.
-    assert TokenRecord.objects.filter(kind="client").count() == 1
+    assert TokenRecord.objects.count() == 1
 
 
 def test_a_token_exchange_is_one_sql_statement_that_records_the_token(
@@ -267,10 +267,14 @@ def _attempt(api_client, backend, identifier: str, secret: str):
 def test_a_refused_exchange_records_nothing_and_looks_like_every_other_refusal(
     api_client, backend, alice
 ):
-    """A wrong key, an unknown identifier and a wrong secret each run the same statements
-    (the lookup, then the audit event of the failure) and leave no token record: nothing
-    tells one failure from another."""
+    """A wrong key, an unknown identifier, a wrong secret and an inactive user's right secret
+    each run the same statements (the lookup, then the audit event of the failure) and leave
+    no token record: nothing tells one failure from another."""
+    from authcore.models import User
+
     get_token(api_client, backend, alice)
+    inactive = create_user(api_client, backend, "inactive@shop")
+    User.objects.filter(pk=inactive.id).update(is_active=False)
     before = TokenRecord.objects.count()
     lookup_id = backend.api_key.split(".")[0]
     wrong_key = Backend(id=backend.id, name=backend.name, api_key=lookup_id + "." + "A" * 43)
@@ -278,6 +282,7 @@ def test_a_refused_exchange_records_nothing_and_looks_like_every_other_refusal(
         (wrong_key, alice.identifier, alice.secret, "invalid_api_key"),
         (backend, "nobody", alice.secret, "invalid_credentials"),
         (backend, alice.identifier, "us_" + "0" * 16 + "." + "A" * 43, "invalid_credentials"),
+        (backend, inactive.identifier, inactive.secret, "invalid_credentials"),
     ]
     statements = []
     for who, identifier, secret, code in attempts:
@@ -338,10 +343,14 @@ def test_a_record_written_under_a_stale_client_name_is_deleted_when_the_user_is_
     remember_client_id(lookup_id, other_backend.id)  # the read-ahead now names another lock
     before = TokenRecord.objects.count()
 
-    response = _attempt(api_client, backend, alice.identifier, alice.secret)
+    with CaptureQueriesContext(connection) as captured:
+        response = _attempt(api_client, backend, alice.identifier, alice.secret)
 
     assert response.status_code == 429
-    assert TokenRecord.objects.count() == before
+    statements = [query["sql"] for query in captured]
+    assert "INSERT INTO" in statements[0]  # the statement recorded a token...
+    assert any(sql.startswith('DELETE FROM "tokens_tokenrecord"') for sql in statements[1:])
+    assert TokenRecord.objects.count() == before  # ...and it is gone again
 
 
 def test_a_key_hashed_under_a_fallback_server_secret_still_gets_its_token(
@@ -354,8 +363,12 @@ def test_a_key_hashed_under_a_fallback_server_secret_still_gets_its_token(
     settings.SECRET_KEY = "the-next-server-secret-" + "q" * 40
     settings.SECRET_KEY_FALLBACKS = [old_secret]
 
-    token = get_token(api_client, backend, alice)
+    with CaptureQueriesContext(connection) as captured:
+        token = get_token(api_client, backend, alice)
 
+    statements = [query["sql"] for query in captured]
+    assert "INSERT INTO" in statements[0]  # the one statement, which recorded nothing...
+    assert statements[-1].startswith('INSERT INTO "tokens_tokenrecord"')  # ...the usual INSERT
     assert TokenRecord.objects.filter(jti=token.jti).exists()
     assert api_client.get("/api/me", headers=token.headers).status_code == 200
     settings.SECRET_KEY_FALLBACKS = []  # both hashes were upgraded: the fallback can go

@@ -66,15 +66,9 @@ class CompiledQuery:
         self._names = names
         self._local = threading.local()
 
-    def rows(
-        self, *, using: str = DEFAULT_DB_ALIAS, around: Around | None = None, **values: str
-    ) -> list[tuple[Any, ...]]:
-        """The rows for these values (every name given at construction, each a string).
-
-        ``around``: a statement that embeds this query (``Around``); its rows keep this
-        query's columns first, converted as usual, then its own columns unconverted.
-        """
-        return self.rows_for(values, using=using, around=around)
+    def rows(self, *, using: str = DEFAULT_DB_ALIAS, **values: str) -> list[tuple[Any, ...]]:
+        """The rows for these values (every name given at construction, each a string)."""
+        return self.rows_for(values, using=using)
 
     def rows_for(
         self,
@@ -83,7 +77,11 @@ class CompiledQuery:
         using: str = DEFAULT_DB_ALIAS,
         around: Around | None = None,
     ) -> list[tuple[Any, ...]]:
-        """``rows()`` with the values in a mapping."""
+        """``rows()`` with the values in a mapping, optionally inside a larger statement.
+
+        ``around``: a statement that embeds this query (``Around``); its rows keep this
+        query's columns first, converted as usual, then its own columns unconverted.
+        """
         if set(values) != set(self._names):
             raise TypeError(f"expected values for {sorted(self._names)}, got {sorted(values)}")
         compiled = self._compiled(using)

@@ -40,14 +40,6 @@ def client_user_by_identifier(*, client: Client, identifier: str) -> ClientUser 
         return None
 
 
-def _client_and_member(*, key_id: str, identifier: str) -> QuerySet[Any]:
-    return (
-        Client.objects.filter(key_id=key_id)
-        .annotate(member=FilteredRelation("users", condition=Q(users__identifier=identifier)))
-        .order_by()
-    )
-
-
 def _client_and_user_paths() -> tuple[str, ...]:
     client_paths, _ = model_columns(Client, "")
     member_paths, _ = model_columns(ClientUser, "member__")
@@ -55,12 +47,7 @@ def _client_and_user_paths() -> tuple[str, ...]:
     return (*client_paths, *member_paths, *user_paths)
 
 
-def _client_and_user_query(*, key_id: str, identifier: str) -> QuerySet[Any]:
-    paths = _client_and_user_paths()
-    return _client_and_member(key_id=key_id, identifier=identifier).values_list(*paths)
-
-
-def _eligible_client_and_user_query(
+def _client_and_user_query(
     *, key_id: str, identifier: str, key_hash: str, secret_hash: str
 ) -> QuerySet[Any]:
     eligible = ExpressionWrapper(
@@ -68,50 +55,45 @@ def _eligible_client_and_user_query(
         output_field=BooleanField(),
     )
     return (
-        _client_and_member(key_id=key_id, identifier=identifier)
+        Client.objects.filter(key_id=key_id)
+        .annotate(member=FilteredRelation("users", condition=Q(users__identifier=identifier)))
+        .order_by()
         .annotate(eligible=eligible)
         .values_list(*_client_and_user_paths(), "eligible")
     )
 
 
-# Compiled once per thread: its ORM compilation cost more than the signature it precedes.
-_CLIENT_AND_USER = CompiledQuery(_client_and_user_query, "key_id", "identifier")
-
-# The same join plus ``eligible``: whether the stored hashes equal the presented credentials'
-# hashes under the current SECRET_KEY and the user is active. An SQL ``=`` on keyed hashes
-# leaks nothing a caller can use (nobody without SECRET_KEY can choose the bytes of a hash);
-# it is not the check: ``clients.services`` still compares in constant time, under every
-# server secret. It only lets ``tokens.services.reserve_token`` record the token in the same
-# statement (docs/tokens.md "Issuing in one statement").
-ELIGIBLE_CLIENT_AND_USER = CompiledQuery(
-    _eligible_client_and_user_query, "key_id", "identifier", "key_hash", "secret_hash"
+# The client whose current API key has lookup id ``key_id`` and its user known by
+# ``identifier`` (with its ``authcore.User``): a LEFT JOIN on ``(client, identifier)``, the
+# same single statement whether or not the identifier exists, so the query count tells nothing
+# about it. Compiled once per thread: its ORM compilation cost more than the signature it
+# precedes.
+#
+# ``eligible``: whether the stored hashes equal the presented credentials' hashes under the
+# current SECRET_KEY and the user is active. An SQL ``=`` on keyed hashes leaks nothing a
+# caller can use (nobody without SECRET_KEY can choose the bytes of a hash); it is not the
+# check: ``clients.services`` still compares in constant time, under every server secret. It
+# only lets ``tokens.services.reserve_token`` record the token in the same statement
+# (docs/tokens.md "Issuing in one statement"); an empty ``secret_hash`` never matches.
+CLIENT_AND_USER = CompiledQuery(
+    _client_and_user_query, "key_id", "identifier", "key_hash", "secret_hash"
 )
 
 
 @functools.cache
 def eligible_columns() -> tuple[int, int, int]:
     """Positions of the user id, the client id and ``eligible`` in a row of
-    ``ELIGIBLE_CLIENT_AND_USER``."""
+    ``CLIENT_AND_USER``."""
     paths = _client_and_user_paths()
     return paths.index("member__user__id"), paths.index("id"), len(paths)
-
-
-def client_and_user(*, key_id: str, identifier: str) -> tuple[Client, ClientUser | None] | None:
-    """The client whose current API key has lookup id ``key_id`` and its user known by
-    ``identifier`` (with its ``authcore.User``), in one SQL statement.
-
-    A LEFT JOIN on ``(client, identifier)``: the same single statement whether or not the
-    identifier exists, so the query count tells nothing about it. None: no such client;
-    ``(client, None)``: no such user of that client.
-    """
-    return client_and_user_of_rows(_CLIENT_AND_USER.rows(key_id=key_id, identifier=identifier))
 
 
 def client_and_user_of_rows(
     rows: list[tuple[Any, ...]],
 ) -> tuple[Client, ClientUser | None] | None:
-    """``client_and_user``'s answer built from the rows of either join (extra columns after
-    the models' are ignored)."""
+    """The client and its user (with its ``authcore.User``) from the rows of
+    ``CLIENT_AND_USER`` (extra columns after the models' are ignored). None: no such client;
+    ``(client, None)``: no such user of that client."""
     if not rows:
         return None
     values = rows[0]

@@ -53,8 +53,7 @@ from clients.internal.lockout import (
 )
 from clients.models import Client, ClientUser
 from clients.selectors import (
-    ELIGIBLE_CLIENT_AND_USER,
-    client_and_user,
+    CLIENT_AND_USER,
     client_and_user_of_rows,
     client_by_id,
     client_by_key_id,
@@ -318,16 +317,15 @@ def _check_client_user(client_user: ClientUser | None, secret: str) -> tuple[boo
 
 @dataclass(frozen=True)
 class AuthenticatedExchange:
-    """What ``authenticate_client_and_user`` found: the user and, when asked for, the token
-    already recorded in its lookup's statement (sign it with ``tokens.services``), else None:
-    issue as usual."""
+    """What ``authenticate_client_and_user`` found: the user and the token already recorded
+    in its lookup's statement (sign it with ``tokens.services``), or None: issue as usual."""
 
     client_user: ClientUser
     pending: PendingToken | None
 
 
 def authenticate_client_and_user(
-    *, presented: str, ip: str, identifier: str, secret: str, token_ttl: int | None = None
+    *, presented: str, ip: str, identifier: str, secret: str, token_ttl: int
 ) -> AuthenticatedExchange:
     """``POST /api/tokens``: the API key and the user's credentials, checked together.
 
@@ -338,12 +336,12 @@ def authenticate_client_and_user(
     API key's lock is honoured first; the user's lock only once the key has matched, so a
     wrong key learns nothing about the user's lock.
 
-    With ``token_ttl``, once both lockout states are known before the statement, that one
-    statement also records a token of that lifetime when the credentials match and the user
-    is not locked (``tokens.services.reserve_token``): success costs one round trip to the
-    database. Every failure finds nothing recorded, so the statements and their number are
-    the same for a wrong key, an unknown identifier and a wrong secret. Anything refused after
-    a record was written (a user locked under a name this process did not know) deletes it.
+    Once both lockout states are known before the statement, that one statement also records
+    a token of ``token_ttl`` seconds when the credentials match and the user is not locked
+    (``tokens.services.reserve_token``): success costs one round trip to the database.
+    Every failure finds nothing recorded, so the statements and their number are the same for
+    a wrong key, an unknown identifier and a wrong secret. Anything refused after a record was
+    written (a user locked under a name this process did not know) deletes it.
 
     Raises:
         CredentialLocked: 429; InvalidApiKey: 401; InvalidUserCredentials: 401;
@@ -358,20 +356,22 @@ def authenticate_client_and_user(
     states = read_lock_states(*subjects)
     raise_if_locked(states[0])
 
+    rows: list[tuple[Any, ...]] = []
     pending: PendingToken | None = None
-    rows: list[tuple[Any, ...]] | None = None
-    if parsed.lookup_id and token_ttl is not None and len(states) > 1:
-        # The secret's hash is computed either way; a locked user's is not offered to the
-        # statement (no stored hash is empty), so nothing gets recorded during the lock.
+    if parsed.lookup_id:
+        # The secret's hash is computed either way. It is offered to the statement only when
+        # the user's lock was read ahead and is open (no stored hash is empty), so nothing
+        # gets recorded during a lock or before this process knows the key's client.
         secret_hash = hash_secret(secret, purpose=PURPOSE_USER_SECRET)
+        offered = len(states) > 1 and not states[1].is_locked()
         user_at, client_at, eligible_at = eligible_columns()
         rows, pending = reserve_token(
-            lookup=ELIGIBLE_CLIENT_AND_USER,
+            lookup=CLIENT_AND_USER,
             values={
                 "key_id": parsed.lookup_id,
                 "identifier": identifier,
                 "key_hash": hash_secret(parsed.raw, purpose=PURPOSE_API_KEY),
-                "secret_hash": "" if states[1].is_locked() else secret_hash,
+                "secret_hash": secret_hash if offered else "",
             },
             user_column=user_at,
             client_column=client_at,
@@ -380,12 +380,7 @@ def authenticate_client_and_user(
             ttl=token_ttl,
         )
     try:
-        if rows is not None:
-            found = client_and_user_of_rows(rows)
-        elif parsed.lookup_id:
-            found = client_and_user(key_id=parsed.lookup_id, identifier=identifier)
-        else:
-            found = None
+        found = client_and_user_of_rows(rows)
         client_user = _check_client_and_user(found, parsed, api_subject, states, identifier, secret)
     except BaseException:
         if pending is not None:

@@ -134,6 +134,10 @@ class _Plan:
     lifetime: int
 
     @property
+    def issued_datetime(self) -> datetime:
+        return datetime.fromtimestamp(self.issued_at, tz=UTC)
+
+    @property
     def expires_at(self) -> datetime:
         return datetime.fromtimestamp(self.issued_at + self.lifetime, tz=UTC)
 
@@ -220,7 +224,7 @@ def issue_token(
             client_id=client or "",
             kind=kind,
             signing_key_id=plan.kid,
-            issued_at=datetime.fromtimestamp(plan.issued_at, tz=UTC),
+            issued_at=plan.issued_datetime,
             expires_at=issued.expires_at,
         )
     )
@@ -341,17 +345,22 @@ def check_record_columns() -> None:
         )
 
 
+@functools.cache
+def _record_fields() -> dict[str, Any]:
+    return {f.name: f for f in TokenRecord._meta.concrete_fields}
+
+
 class _RecordAround:
     """The data-modifying ``WITH`` of ``reserve_token`` around a caller's lookup."""
 
     def __init__(self, plan: _Plan, user_at: int, client_at: int, eligible_at: int) -> None:
         self._columns = (user_at, client_at, eligible_at)
-        fields = {f.name: f for f in TokenRecord._meta.concrete_fields}
+        fields = _record_fields()
         prepared = {
             "jti": plan.jti,
             "kind": plan.kind,
             "signing_key": plan.kid,
-            "issued_at": datetime.fromtimestamp(plan.issued_at, tz=UTC),
+            "issued_at": plan.issued_datetime,
             "expires_at": plan.expires_at,
         }
         self.params: Sequence[Any] = [

@@ -17,6 +17,18 @@ LUA_SCRIPT = Path(__file__).resolve().parent / "lua" / "scenario.lua"
 CONNECTIONS = 32
 THREADS = 2
 USER_AGENT = "authcore-bench/1"
+# wrk opens its connections at start and keeps them for the run; the spread over gunicorn's
+# workers is read this long after start (again, up to SPREAD_WAIT, until all are counted).
+SPREAD_CHECK_AFTER = 0.5
+SPREAD_WAIT = 3.0
+
+
+class SpreadRefused(BenchError):
+    """wrk was stopped early: its connections landed on the workers in a refused spread."""
+
+    def __init__(self, spread: tuple[int, ...]) -> None:
+        super().__init__("/".join(map(str, spread)) or "unknown")
+        self.spread = spread
 
 
 @dataclass(frozen=True)
@@ -70,10 +82,13 @@ def run_wrk(
     request: Request,
     seconds: float,
     probe: Callable[[], list[int]] | None = None,
+    accept: Callable[[tuple[int, ...]], bool] | None = None,
 ) -> Measurement:
     """Run wrk -t2 -c32 against ``base_url + request.path`` for ``seconds``.
 
-    ``probe`` is called halfway through to record how the connections spread over workers.
+    ``probe`` tells how wrk's connections spread over the workers (connections per worker);
+    it is read once they are all open. If ``accept`` refuses that spread, wrk is stopped
+    there and ``SpreadRefused`` raised, so a badly spread run costs half a second, not a run.
     """
     headers = {"User-Agent": USER_AGENT, **request.headers}
     env = {
@@ -98,11 +113,12 @@ def run_wrk(
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    spread: list[int] = []
+    spread: tuple[int, ...] = ()
     try:
         if probe is not None:
-            time.sleep(max(1, round(seconds)) / 2)
-            spread = probe()
+            spread = _settled_spread(probe)
+            if accept is not None and not accept(spread):
+                raise SpreadRefused(spread)
         stdout, stderr = process.communicate(timeout=seconds + 60)
     finally:
         if process.poll() is None:
@@ -133,5 +149,16 @@ def run_wrk(
         bodies_sent=raw["bodies_sent"],
         bodies_available=raw["bodies_available"],
         first_error=first_error,
-        connections_per_worker=tuple(spread),
+        connections_per_worker=spread,
     )
+
+
+def _settled_spread(probe: Callable[[], list[int]]) -> tuple[int, ...]:
+    """Connections per worker once all of wrk's are counted (or as many as SPREAD_WAIT saw)."""
+    time.sleep(SPREAD_CHECK_AFTER)
+    deadline = time.monotonic() + SPREAD_WAIT
+    spread = tuple(probe())
+    while spread and sum(spread) < CONNECTIONS and time.monotonic() < deadline:
+        time.sleep(0.1)
+        spread = tuple(probe())
+    return spread

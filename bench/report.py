@@ -13,9 +13,9 @@ from bench.load import Measurement
 BARE = "floor.bare"
 # A row with more refused or failed requests than this is flagged (it measured errors).
 MAX_ERROR_SHARE = 0.01
-# gunicorn lets one worker take most of wrk's 32 keep-alive connections at random; a run whose
-# busiest worker holds more than this share is measured again (bench.runner).
-MAX_WORKER_SHARE = 0.75
+# gunicorn lets one worker take most of wrk's 32 keep-alive connections at random; wrk is
+# restarted while its busiest worker holds more than this share (20 of 32; bench.runner).
+MAX_WORKER_SHARE = 0.625
 DOCS_START = "<!-- bench:results:start -->"
 DOCS_END = "<!-- bench:results:end -->"
 

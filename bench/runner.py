@@ -34,14 +34,26 @@ from bench.contenders.floor import start_floor
 from bench.contenders.simplejwt import start_simplejwt
 from bench.crypto_floors import measure_crypto_floors
 from bench.databases import drop_database, settle
-from bench.load import CONNECTIONS, THREADS, USER_AGENT, Measurement, Request, run_wrk, wrk_path
+from bench.load import (
+    CONNECTIONS,
+    THREADS,
+    USER_AGENT,
+    Measurement,
+    Request,
+    SpreadRefused,
+    run_wrk,
+    wrk_path,
+)
 from bench.servers import REPO_ROOT, SERVER_ARGS, BenchError, Server
 
 # Per-request bodies: how many to make beyond the expected count, and at most.
 BODY_MARGIN = 2.5
 MAX_BODIES = 60_000
-# A run whose busiest worker holds more than report.MAX_WORKER_SHARE of the connections is
-# measured again, at most this many times, so every contender is measured with both workers busy.
+# wrk is restarted, at most this many times per run, while its connections land with more than
+# report.MAX_WORKER_SHARE of them on one worker (read half a second in: bench.load), so every
+# contender is measured with the load spread alike; the last try runs whatever the spread.
+SPREAD_ATTEMPTS = 12
+# A whole run is measured again, at most this many times, when it stalled (below).
 BALANCE_ATTEMPTS = 4
 # A run below this share of the row's best rate so far is measured again too (same attempts).
 # gunicorn's gthread worker falls now and then into a lockstep where every request waits
@@ -231,10 +243,7 @@ def _measure(
         return measurement.rate < STALL_SHARE * best_rate.get(scenario.key, 0.0)
 
     for _attempt in range(BALANCE_ATTEMPTS if balanced else 1):
-        request = scenario.build(count)
-        measurement = run_wrk(
-            scenario.server.base_url, request, seconds, scenario.server.connections_per_worker
-        )
+        measurement, request = _spread_run(scenario, seconds, count, even=balanced)
         attempts.append((measurement, request))
         unbalanced = measurement.busiest_worker_share > report.MAX_WORKER_SHARE
         if not balanced or not (unbalanced or stalled(measurement)):
@@ -272,6 +281,39 @@ def _measure(
             observed = max(observed, measurement.requests / measurement.seconds) * 1.5
         expected_rate[scenario.key] = max(observed, expected_rate.get(scenario.key, 0.0))
     return measurement
+
+
+def _spread_run(
+    scenario: Scenario, seconds: float, count: int, *, even: bool
+) -> tuple[Measurement, Request]:
+    """One wrk run; with ``even``, restarted while its connections land unevenly."""
+    server = scenario.server
+    assert server is not None
+    refused: list[str] = []
+    for attempt in range(SPREAD_ATTEMPTS if even else 1):
+        request = scenario.build(count)  # single-use bodies are spent by a stopped run too
+        last = attempt == SPREAD_ATTEMPTS - 1
+        try:
+            measurement = run_wrk(
+                server.base_url,
+                request,
+                seconds,
+                server.connections_per_worker,
+                None if last or not even else _evenly_spread,
+            )
+        except SpreadRefused as error:
+            refused.append(str(error))
+            continue
+        if refused:
+            spreads = ", ".join(refused)
+            _log(f"{scenario.key}: restarted wrk {len(refused)}x (connections {spreads})")
+        return measurement, request
+    raise AssertionError("unreachable: the last attempt accepts any spread")
+
+
+def _evenly_spread(spread: tuple[int, ...]) -> bool:
+    total = sum(spread)
+    return not total or max(spread) / total <= report.MAX_WORKER_SHARE
 
 
 def _sample(scenario: Scenario, request: Request) -> str:

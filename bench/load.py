@@ -56,9 +56,7 @@ class Measurement:
 
     @property
     def busiest_worker_share(self) -> float:
-        """Share of wrk's connections on the busiest worker (1.0: one worker had them all)."""
-        total = sum(self.connections_per_worker)
-        return max(self.connections_per_worker) / total if total else 0.0
+        return busiest_share(self.connections_per_worker)
 
     @property
     def rate(self) -> float:
@@ -68,6 +66,13 @@ class Measurement:
     @property
     def error_share(self) -> float:
         return self.errors / self.requests if self.requests else 1.0
+
+
+def busiest_share(spread: tuple[int, ...]) -> float:
+    """Share of wrk's connections on the busiest worker (1.0: one worker had them all; 0.0:
+    unknown)."""
+    total = sum(spread)
+    return max(spread) / total if total else 0.0
 
 
 def wrk_path() -> str:

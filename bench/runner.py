@@ -41,6 +41,7 @@ from bench.load import (
     Measurement,
     Request,
     SpreadRefused,
+    busiest_share,
     run_wrk,
     wrk_path,
 )
@@ -312,8 +313,7 @@ def _spread_run(
 
 
 def _evenly_spread(spread: tuple[int, ...]) -> bool:
-    total = sum(spread)
-    return not total or max(spread) / total <= report.MAX_WORKER_SHARE
+    return busiest_share(spread) <= report.MAX_WORKER_SHARE
 
 
 def _sample(scenario: Scenario, request: Request) -> str:

@@ -54,7 +54,8 @@ MAX_BODIES = 60_000
 # report.MAX_WORKER_SHARE of them on one worker (read half a second in: bench.load), so every
 # contender is measured with the load spread alike; the last try runs whatever the spread.
 SPREAD_ATTEMPTS = 12
-# A whole run is measured again, at most this many times, when it stalled (below).
+# A whole run is measured again, at most this many times, when it stalled (below) or when
+# even its last start landed unevenly (then with SPREAD_ATTEMPTS starts of its own).
 BALANCE_ATTEMPTS = 4
 # A run below this share of the row's best rate so far is measured again too (same attempts).
 # gunicorn's gthread worker falls now and then into a lockstep where every request waits

@@ -43,7 +43,7 @@ from django.http import HttpRequest
 from limits import RateLimitItem, RateLimitItemPerSecond
 from redis.exceptions import NoScriptError
 
-from authcore.store import REDIS_ERRORS, SharedStore, shared_store
+from authcore.store import REDIS_ERRORS, SharedStore, execute, shared_store
 
 logger = structlog.get_logger(__name__)
 
@@ -296,10 +296,10 @@ def _consume_on_redis(
         arguments += (rate.amount, rate.seconds)
     keys = len(limits) + len(read_keys)
     try:
-        reply: list[Any] = client.evalsha(_SCRIPT_SHA, keys, *arguments)  # type: ignore[assignment]
+        reply: list[Any] = execute(client, "EVALSHA", _SCRIPT_SHA, keys, *arguments)
     except NoScriptError:  # first use on this Redis (or it restarted): load, then run
         client.script_load(CONSUME_SCRIPT)
-        reply = client.evalsha(_SCRIPT_SHA, keys, *arguments)  # type: ignore[assignment]
+        reply = execute(client, "EVALSHA", _SCRIPT_SHA, keys, *arguments)
     allowed = reply[0] == 1
     values = reply[1 + 3 * len(limits) :]
     return Decision(

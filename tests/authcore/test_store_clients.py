@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import threading
 
-from authcore.store import shared_store
+import redis
+
+from authcore.store import execute, shared_store
 
 
 def _client_id_seen_by_redis() -> int:
@@ -39,3 +41,30 @@ def test_a_forked_child_opens_its_own_connection() -> None:
     os.waitpid(pid, 0)
     assert child and child != parent
     assert _client_id_seen_by_redis() == parent  # the parent's connection still answers
+
+
+def test_a_connection_redis_closed_is_reopened_for_the_next_request_without_an_outage(
+    client, settings
+) -> None:
+    """Redis drops idle clients (``timeout``), restarts, or an operator runs CLIENT KILL: the
+    limiter's round trip goes out once more on a new connection (the client's retry policy),
+    the request is counted in Redis, and the breaker stays closed."""
+    assert client.get("/nope").status_code == 404  # this thread's connection now exists
+    killed = _client_id_seen_by_redis()
+    admin = redis.Redis.from_url(settings.REDIS_URL)
+    assert admin.client_kill_filter(_id=str(killed)) == 1
+
+    response = client.get("/nope")
+
+    assert response.status_code == 404
+    assert "X-RateLimit-Remaining" in response
+    assert shared_store().using_redis
+    assert _client_id_seen_by_redis() != killed
+
+
+def test_a_command_on_a_pooled_client_takes_the_clients_own_path(settings) -> None:
+    pooled = redis.Redis.from_url(settings.REDIS_URL)
+    assert execute(pooled, "ECHO", "through the pool") == b"through the pool"
+    single = shared_store().redis
+    assert single is not None
+    assert execute(single, "ECHO", "on its own connection") == b"on its own connection"

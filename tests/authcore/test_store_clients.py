@@ -1,5 +1,6 @@
-"""The shared store's per-thread Redis clients: one connection per thread, never shared, and
-never carried across a fork (Celery's prefork workers, gunicorn with --preload)."""
+"""The shared store's per-thread Redis clients: one connection per thread, never shared, never
+carried across a fork (Celery's prefork workers, gunicorn with --preload), and reopened when
+Redis closes it; ``execute`` sends a command on it as the client would."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def test_a_connection_redis_closed_is_reopened_for_the_next_request_without_an_o
 ) -> None:
     """Redis drops idle clients (``timeout``), restarts, or an operator runs CLIENT KILL: the
     limiter's round trip goes out once more on a new connection (the client's retry policy),
-    the request is counted in Redis, and the breaker stays closed."""
+    the request is answered with Redis's counters, and the breaker stays closed."""
     assert client.get("/nope").status_code == 404  # this thread's connection now exists
     killed = _client_id_seen_by_redis()
     admin = redis.Redis.from_url(settings.REDIS_URL)

@@ -3,8 +3,8 @@
     record_event("token.revoked", actor=user, target=f"token:{jti}", detail={"reason": "api"})
 
 The request id and client IP come from the request context bound by ``EdgeMiddleware``
-(structlog contextvars), so services need not pass the request around. ``detail`` must never
-hold a secret: it is also redacted like a log event before it is stored.
+(``authcore.logging.request_context``), so services need not pass the request around.
+``detail`` must never hold a secret: it is also redacted like a log event before it is stored.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from authcore.logging import redact_secrets
+from authcore.logging import redact_secrets, request_context
 
 logger = structlog.get_logger("authcore.audit")
 
@@ -51,7 +51,7 @@ def record_event(
     """
     from authcore.models import AuditEvent
 
-    context = structlog.contextvars.get_contextvars()
+    context = request_context()
     actor_kind, actor_id = _actor(actor)
     clean = redact_secrets(None, "", dict(detail or {}))
     AuditEvent.objects.create(

@@ -7,10 +7,11 @@ work, in the same order the four had (request id outermost, then security header
 JSON errors):
 
 - request id: a caller's ``X-Request-ID`` if it looks like one, else 128 random bits; bound
-  with the client IP in structlog's contextvars for the request (every log line and audit
-  event carries both) and restored afterwards, so nothing leaks into the thread's next request
-  (code that binds more keys during a request must use ``structlog.contextvars.bound_contextvars``
-  so they are undone too); sent back in ``X-Request-ID``;
+  with the client IP for the request (``authcore.logging.bind_request``: every log line and
+  audit event carries both) and restored afterwards, so nothing leaks into the thread's next
+  request (code that binds more keys during a request must use
+  ``structlog.contextvars.bound_contextvars`` so they are undone too); sent back in
+  ``X-Request-ID``;
 - the contract's security headers on every response, errors included, and the no-store cache
   headers except on public documents (``mark_public_cacheable``);
 - every 4xx Django itself produces as ``{"detail", "code"}`` JSON (``authcore.middleware.errors``);
@@ -41,9 +42,9 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.exception import response_for_exception
 from django.http import HttpRequest, HttpResponse
-from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from authcore.client_ip import client_ip
+from authcore.logging import bind_request, unbind_request
 from authcore.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from authcore.middleware import errors
 from authcore.middleware.security_headers import (
@@ -150,7 +151,7 @@ class EdgeMiddleware:
         started = time.perf_counter()
         request_id = request_id_for(request.META)
         request.request_id = request_id  # type: ignore[attr-defined]
-        bound = bind_contextvars(request_id=request_id, client_ip=client_ip(request))
+        bound = bind_request(request_id, client_ip(request))
         try:
             refused = ALLOWED_HOST_SPELLINGS.refusal(request)
             if refused is not None:
@@ -162,7 +163,7 @@ class EdgeMiddleware:
             else:
                 response = errors.as_json(request, self.get_response(request))
         finally:
-            reset_contextvars(**bound)
+            unbind_request(bound)
         set_checked_headers(
             response, contract_items(public=getattr(response, PUBLIC_CACHEABLE_ATTR, False))
         )

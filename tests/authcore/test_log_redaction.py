@@ -51,6 +51,7 @@ def test_secrets_logged_during_a_request_come_out_redacted(client, production_lo
     assert {"signing_in", "login", "api"} <= events  # structlog and both stdlib records
     request_id = response["X-Request-ID"]
     assert all(line.get("request_id") == request_id for line in lines)
+    assert all(line.get("client_ip") == "127.0.0.1" for line in lines)
     structlog_line = next(line for line in lines if line["event"] == "signing_in")
     assert structlog_line["password"] == "[redacted]"
     assert structlog_line["headers"]["Authorization"] == "[redacted]"

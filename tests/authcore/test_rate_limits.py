@@ -180,12 +180,16 @@ def test_a_malformed_rate_is_a_configuration_error(text):
 def test_a_refused_ip_is_audited_once_while_it_stays_refused(client, settings):
     settings.RATE_LIMIT_GLOBAL = "1/1h"
     client.get("/nope")
-    for _ in range(5):
-        assert client.get("/nope").status_code == 429
+    refusals = [client.get("/nope") for _ in range(5)]
+    assert [refused.status_code for refused in refusals] == [429] * 5
     events = AuditEvent.objects.filter(action="rate_limit.refused")
     assert events.count() == 1
-    assert events.get().target == "ip:127.0.0.1"
-    assert events.get().detail["reason"] == "global"
+    event = events.get()
+    assert event.target == "ip:127.0.0.1"
+    assert event.detail["reason"] == "global"
+    # The event carries the request it was written in (the edge layer's request context).
+    assert event.client_ip == "127.0.0.1"
+    assert event.request_id == refusals[0]["X-Request-ID"]
 
 
 def weighted_after(rate, previous: int, current: int, elapsed: float, wait: float) -> float:

@@ -39,6 +39,8 @@ from django.conf import settings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from authcore.redis_connection import connection_options
+
 if TYPE_CHECKING:
     from limits.storage import MemoryStorage
 
@@ -216,6 +218,7 @@ class SharedStore:
                 socket_connect_timeout=SOCKET_TIMEOUT,
                 retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
                 health_check_interval=30,
+                **connection_options(url),  # the timeout kept by the kernel: no poll per call
             )
         self._open = self._client is None  # breaker open = use memory
         self._local = threading.local()  # this thread's client (see ``redis``)
@@ -479,8 +482,7 @@ def execute(client: redis.Redis, *args: bytes | str | int) -> Any:
         connection.send_command(*args)
         return connection.read_response()
 
-    lock = client.single_connection_lock
-    with lock:
+    with client.single_connection_lock:
         return connection.retry.call_with_retry(send, lambda _error: connection.disconnect())
 
 

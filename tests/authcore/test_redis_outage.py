@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -18,7 +19,14 @@ from pathlib import Path
 import pytest
 import redis
 
-from authcore.store import PROBE_INTERVAL, SOCKET_TIMEOUT, reset_shared_store, shared_store
+from authcore.store import (
+    PROBE_INTERVAL,
+    SOCKET_TIMEOUT,
+    SharedStore,
+    execute,
+    reset_shared_store,
+    shared_store,
+)
 
 pytestmark = [pytest.mark.urls("tests.authcore.urls"), pytest.mark.slow]
 
@@ -169,6 +177,65 @@ def test_a_hung_redis_costs_only_the_first_request_a_short_timeout(client, throw
 
     os.kill(throwaway_redis.process.pid, signal.SIGCONT)
     assert wait_until(lambda: shared_store().using_redis, timeout=10 * PROBE_INTERVAL)
+
+
+def test_a_command_to_a_hung_redis_times_out_after_the_timeout_and_is_not_retried(
+    throwaway_redis,
+):
+    """Both directions, each on a connection opened before Redis froze: a send the peer never
+    reads (a value larger than the socket buffers, on the client's own path) and a reply that
+    never comes (the limiter's path, ``execute``). Each fails with redis-py's TimeoutError
+    after the timeout, not at once, and is not retried (a retry would reconnect and wait the
+    timeout again)."""
+    clients: list[redis.Redis | None] = [shared_store().redis]
+    other = threading.Thread(target=lambda: clients.append(shared_store().redis))
+    other.start()
+    other.join()
+    writer, reader = clients
+    assert writer is not None and writer.ping()
+    assert reader is not None and reader.ping()
+    assert throwaway_redis.process is not None
+    os.kill(throwaway_redis.process.pid, signal.SIGSTOP)
+
+    started = time.monotonic()
+    with pytest.raises(redis.TimeoutError, match="writing"):
+        writer.set("large", b"x" * 64 * 1024 * 1024)
+    assert time.monotonic() - started >= SOCKET_TIMEOUT / 2
+
+    started = time.monotonic()
+    with pytest.raises(redis.TimeoutError, match="reading"):
+        execute(reader, "PING")
+    assert time.monotonic() - started >= SOCKET_TIMEOUT / 2
+
+
+def test_a_unix_socket_url_gets_the_same_blocking_socket(tmp_path):
+    """``unix://`` URLs: the store connects, and its socket blocks with the timeout in the
+    kernel, as over TCP (tests/authcore/test_store_clients.py)."""
+    path = tmp_path / "redis.sock"
+    server = subprocess.Popen(
+        [
+            shutil.which("redis-server") or "redis-server",
+            *("--port", "0", "--unixsocket", str(path), "--save", "", "--appendonly", "no"),
+            *("--dir", str(tmp_path)),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    store = SharedStore(f"unix://{path}", "unix-test")
+    try:
+        assert wait_until(path.exists)
+        client = store.redis
+        assert client is not None and client.set("k", b"v") and client.get("k") == b"v"
+        sock = client.connection._sock  # type: ignore[union-attr]
+        assert sock is not None and sock.family == socket.AF_UNIX
+        assert sock.gettimeout() is None
+        seconds, micros = struct.unpack(
+            "@ll", sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, 16)
+        )
+        assert seconds + micros / 1_000_000 == pytest.approx(SOCKET_TIMEOUT, abs=0.011)
+    finally:
+        store.close()
+        server.kill()
+        server.wait()
 
 
 def test_values_written_during_an_outage_stay_readable_after_redis_returns(throwaway_redis):

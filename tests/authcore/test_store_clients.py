@@ -5,11 +5,14 @@ Redis closes it; ``execute`` sends a command on it as the client would."""
 from __future__ import annotations
 
 import os
+import socket
+import struct
 import threading
 
+import pytest
 import redis
 
-from authcore.store import execute, shared_store
+from authcore.store import SOCKET_TIMEOUT, execute, shared_store
 
 
 def _client_id_seen_by_redis() -> int:
@@ -69,3 +72,18 @@ def test_a_command_on_a_pooled_client_takes_the_clients_own_path(settings) -> No
     single = shared_store().redis
     assert single is not None
     assert execute(single, "ECHO", "on its own connection") == b"on its own connection"
+
+
+def test_the_store_socket_stays_blocking_with_its_timeout_kept_by_the_kernel() -> None:
+    """A socket with a Python timeout is polled before every send and receive (two more
+    system calls per command, each releasing the GIL); the store's socket blocks and the
+    kernel ends a send or receive after ``SOCKET_TIMEOUT`` (authcore.redis_connection)."""
+    client = shared_store().redis
+    assert client is not None and client.ping()
+    sock = client.connection._sock  # type: ignore[union-attr]
+    assert sock is not None
+    assert sock.gettimeout() is None
+    for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
+        seconds, micros = struct.unpack("@ll", sock.getsockopt(socket.SOL_SOCKET, option, 16))
+        # The kernel keeps it in clock ticks: read back within a tick (<= 10 ms) of the setting.
+        assert seconds + micros / 1_000_000 == pytest.approx(SOCKET_TIMEOUT, abs=0.011)

@@ -7,6 +7,8 @@ Every metric in the contract is created at import, so ``/metrics`` shows it at z
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -14,7 +16,17 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    values,
 )
+
+from authcore.process import current_pid
+
+# Each write of a multiprocess value first compares the process id with the one its files
+# belong to (a fork starts new files); the id is read without a system call
+# (authcore.process). Set before the first metric exists: every value of this process must
+# come from one class, which owns the process's open files.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # always, once authcore/__init__.py ran
+    values.ValueClass = values.MultiProcessValue(process_identifier=current_pid)
 
 TOKENS_ISSUED = Counter("authcore_tokens_issued_total", "Access tokens issued.", ["kind"])
 TOKEN_REVOCATIONS = Counter("authcore_token_revocations_total", "Access tokens revoked.")

@@ -25,7 +25,6 @@ up the read-ahead, so a later read of the same keys goes to Redis.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -39,6 +38,7 @@ from django.conf import settings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from authcore.process import current_pid
 from authcore.redis_connection import connection_options
 
 if TYPE_CHECKING:
@@ -255,7 +255,7 @@ class SharedStore:
             return None
         local = self._local
         client: redis.Redis | None = getattr(local, "client", None)
-        if client is None or local.pid != os.getpid():
+        if client is None or local.pid != current_pid():
             assert self._client is not None
             try:  # connects at once: Redis may be down, which is the breaker's business
                 client = redis.Redis(
@@ -264,7 +264,7 @@ class SharedStore:
             except REDIS_ERRORS as error:
                 self.trip(error)
                 return None
-            local.client, local.pid = client, os.getpid()
+            local.client, local.pid = client, current_pid()
         return client
 
     def key(self, name: str) -> str:

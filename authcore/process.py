@@ -6,7 +6,8 @@ client (``authcore.store.SharedStore.redis``) and each write of a prometheus_cli
 multiprocess value (``authcore.metrics``). Under load a system call made while holding the
 GIL is also a point where the kernel may switch the thread out, stalling the worker's other
 threads with it: in a profile of a gunicorn worker (py-spy, GIL holder), those ``getpid``
-calls were ~8 % of the samples. The id only changes in the child of a fork, and every fork
+calls were ~8 % of the samples, though an A/B under load gained only ~1.5 % (docs/benchmarks.md,
+eighth pass). The id only changes in the child of a fork, and every fork
 that goes on running Python (``os.fork``, multiprocessing, Celery's prefork pool, gunicorn)
 runs the hooks of ``os.register_at_fork``: the id is read once here and again there.
 """

@@ -5,7 +5,8 @@ by polling the socket before every send and every receive: a command and its rep
 ``poll``, ``send``, ``poll``, ``recv``, and each call gives up and takes back the GIL. Here the
 socket stays in blocking mode and the same timeout is set on the socket itself
 (``SO_SNDTIMEO`` and ``SO_RCVTIMEO``, socket(7)): ``send`` and ``recv`` alone, and a send or
-receive that waits longer than the timeout still fails. Under load (gunicorn 2x4, 32
+receive that waits longer than the timeout still fails (the kernel's limit holds for each
+send and receive, Python's for a whole ``sendall``). In an A/B under load (gunicorn 2x4, 32
 connections) the rate limiter's round trip on every request cost ~19 us less worker CPU per
 request and the stack row served ~4 % more (docs/benchmarks.md, eighth pass).
 

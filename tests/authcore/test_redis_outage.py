@@ -8,7 +8,6 @@ import os
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import threading
 import time
@@ -27,6 +26,7 @@ from authcore.store import (
     reset_shared_store,
     shared_store,
 )
+from tests.authcore.test_store_clients import assert_blocking_with_kernel_timeout
 
 pytestmark = [pytest.mark.urls("tests.authcore.urls"), pytest.mark.slow]
 
@@ -227,11 +227,7 @@ def test_a_unix_socket_url_gets_the_same_blocking_socket(tmp_path):
         assert client is not None and client.set("k", b"v") and client.get("k") == b"v"
         sock = client.connection._sock  # type: ignore[union-attr]
         assert sock is not None and sock.family == socket.AF_UNIX
-        assert sock.gettimeout() is None
-        seconds, micros = struct.unpack(
-            "@ll", sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, 16)
-        )
-        assert seconds + micros / 1_000_000 == pytest.approx(SOCKET_TIMEOUT, abs=0.011)
+        assert_blocking_with_kernel_timeout(sock)
     finally:
         store.close()
         server.kill()

@@ -82,6 +82,11 @@ def test_the_store_socket_stays_blocking_with_its_timeout_kept_by_the_kernel() -
     assert client is not None and client.ping()
     sock = client.connection._sock  # type: ignore[union-attr]
     assert sock is not None
+    assert_blocking_with_kernel_timeout(sock)
+
+
+def assert_blocking_with_kernel_timeout(sock: socket.socket) -> None:
+    """No Python timeout; ``SOCKET_TIMEOUT`` for both directions in the kernel."""
     assert sock.gettimeout() is None
     for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
         seconds, micros = struct.unpack("@ll", sock.getsockopt(socket.SOL_SOCKET, option, 16))

@@ -42,29 +42,29 @@ class ThrowawayRedis:
     port: int
     folder: Path
     process: subprocess.Popen[bytes] | None = None
+    unix_socket: Path | None = None  # listen there instead of on the port
 
     @property
     def url(self) -> str:
+        if self.unix_socket is not None:
+            return f"unix://{self.unix_socket}"
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        listen = (
+            ["--port", "0", "--unixsocket", str(self.unix_socket)]
+            if self.unix_socket is not None
+            else ["--port", str(self.port), "--bind", "127.0.0.1"]
+        )
         self.process = subprocess.Popen(
             [
                 shutil.which("redis-server") or "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.folder),
+                *listen,
+                *("--save", "", "--appendonly", "no", "--dir", str(self.folder)),
             ],
             stdout=subprocess.DEVNULL,
         )
-        client = redis.Redis(port=self.port)
+        client = self.client()
         for _ in range(100):
             try:
                 client.ping()
@@ -79,6 +79,8 @@ class ThrowawayRedis:
         self.process.wait()
 
     def client(self) -> redis.Redis:
+        if self.unix_socket is not None:
+            return redis.Redis(unix_socket_path=str(self.unix_socket))
         return redis.Redis(port=self.port)
 
 
@@ -211,18 +213,10 @@ def test_a_command_to_a_hung_redis_times_out_after_the_timeout_and_is_not_retrie
 def test_a_unix_socket_url_gets_the_same_blocking_socket(tmp_path):
     """``unix://`` URLs: the store connects, and its socket blocks with the timeout in the
     kernel, as over TCP (tests/authcore/test_store_clients.py)."""
-    path = tmp_path / "redis.sock"
-    server = subprocess.Popen(
-        [
-            shutil.which("redis-server") or "redis-server",
-            *("--port", "0", "--unixsocket", str(path), "--save", "", "--appendonly", "no"),
-            *("--dir", str(tmp_path)),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    store = SharedStore(f"unix://{path}", "unix-test")
+    server = ThrowawayRedis(port=0, folder=tmp_path, unix_socket=tmp_path / "redis.sock")
+    server.start()
+    store = SharedStore(server.url, "unix-test")
     try:
-        assert wait_until(path.exists)
         client = store.redis
         assert client is not None and client.set("k", b"v") and client.get("k") == b"v"
         sock = client.connection._sock  # type: ignore[union-attr]
@@ -231,7 +225,6 @@ def test_a_unix_socket_url_gets_the_same_blocking_socket(tmp_path):
     finally:
         store.close()
         server.kill()
-        server.wait()
 
 
 def test_values_written_during_an_outage_stay_readable_after_redis_returns(throwaway_redis):

@@ -4,7 +4,6 @@ Redis closes it; ``execute`` sends a command on it as the client would."""
 
 from __future__ import annotations
 
-import os
 import socket
 import struct
 import threading
@@ -13,6 +12,7 @@ import pytest
 import redis
 
 from authcore.store import SOCKET_TIMEOUT, execute, shared_store
+from tests.authcore.test_process_id import in_a_forked_child
 
 
 def _client_id_seen_by_redis() -> int:
@@ -33,16 +33,8 @@ def test_a_thread_keeps_its_connection_and_threads_do_not_share_one() -> None:
 
 def test_a_forked_child_opens_its_own_connection() -> None:
     parent = _client_id_seen_by_redis()
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: report what Redis calls its connection, then leave at once
-        try:
-            os.write(write, str(_client_id_seen_by_redis()).encode())
-        finally:
-            os._exit(0)
-    os.close(write)
-    child = int(os.read(read, 64) or b"0")
-    os.waitpid(pid, 0)
+    _, reported = in_a_forked_child(lambda: str(_client_id_seen_by_redis()))
+    child = int(reported or "0")  # what Redis calls the child's connection
     assert child and child != parent
     assert _client_id_seen_by_redis() == parent  # the parent's connection still answers
 

@@ -7,7 +7,8 @@ class AuthcoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from authcore import front_door, health, metrics
+        from authcore import front_door, health, metrics, request_signals
 
         metrics.register_all()
         front_door.register("healthz", health.alive)
+        request_signals.connect_needed()

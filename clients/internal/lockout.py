@@ -72,9 +72,14 @@ class LockState:
     locked_until: float | None
     has_failures: bool
 
+    def seconds_left(self, now: float | None = None) -> float:
+        """Seconds until the lock ends (0 when there is none or it has ended)."""
+        if self.locked_until is None:
+            return 0.0
+        return max(0.0, self.locked_until - (time.time() if now is None else now))
+
     def is_locked(self, now: float | None = None) -> bool:
-        now = time.time() if now is None else now
-        return self.locked_until is not None and self.locked_until > now
+        return self.seconds_left(now) > 0
 
 
 def read_lock_states(*subjects: Subject) -> list[LockState]:
@@ -99,11 +104,10 @@ def read_lock_states(*subjects: Subject) -> list[LockState]:
 
 def raise_if_locked(state: LockState) -> None:
     """Raise ``CredentialLocked`` (429, ``Retry-After``) while ``state``'s lock lasts."""
-    now = time.time()
-    if state.is_locked(now):
-        assert state.locked_until is not None
+    left = state.seconds_left()
+    if left > 0:
         RATE_LIMIT_HITS.labels(scope="lockout").inc()
-        raise CredentialLocked(retry_after=int(state.locked_until - now) + 1)
+        raise CredentialLocked(retry_after=int(left) + 1)
 
 
 def ensure_not_locked(*subjects: Subject) -> list[Subject]:

@@ -69,5 +69,5 @@ def test_a_cache_that_holds_a_connection_is_closed_after_each_request(client, se
 def test_backends_are_told_apart_by_their_own_close():
     assert not request_signals.caches_need_closing({"default": LOCAL_MEMORY})
     assert request_signals.caches_need_closing(
-        {"default": LOCAL_MEMORY, "memcached": {"BACKEND": f"{__name__}.ConnectionHoldingCache"}}
+        {"default": LOCAL_MEMORY, "holding": {"BACKEND": f"{__name__}.ConnectionHoldingCache"}}
     )

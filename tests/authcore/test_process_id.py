@@ -5,28 +5,12 @@ prefork child) counts its metrics in files of its own, never in its parent's."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from authcore.metrics import KEY_ROTATIONS, render
 from authcore.process import current_pid
-
-
-def in_a_forked_child(work: Callable[[], str]) -> tuple[int, str]:
-    """Run ``work`` in a forked child; its pid and what it returned."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: report, then leave at once (no test teardown in here)
-        try:
-            os.write(write, work().encode())
-        finally:
-            os._exit(0)
-    os.close(write)
-    with os.fdopen(read, "rb") as pipe:
-        reported = pipe.read().decode()
-    os.waitpid(pid, 0)
-    return pid, reported
+from tests.authcore.forks_and_sockets import in_a_forked_child
 
 
 def rotations_counted() -> float:

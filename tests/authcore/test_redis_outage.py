@@ -8,12 +8,9 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import redis
@@ -26,78 +23,24 @@ from authcore.store import (
     reset_shared_store,
     shared_store,
 )
-from tests.authcore.test_store_clients import assert_blocking_with_kernel_timeout
+from tests.authcore.forks_and_sockets import assert_blocking_with_kernel_timeout
+from tests.resilience.harness import ThrowawayRedis
 
 pytestmark = [pytest.mark.urls("tests.authcore.urls"), pytest.mark.slow]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class ThrowawayRedis:
-    port: int
-    folder: Path
-    process: subprocess.Popen[bytes] | None = None
-    unix_socket: Path | None = None  # listen there instead of on the port
-
-    @property
-    def url(self) -> str:
-        if self.unix_socket is not None:
-            return f"unix://{self.unix_socket}"
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        listen = (
-            ["--port", "0", "--unixsocket", str(self.unix_socket)]
-            if self.unix_socket is not None
-            else ["--port", str(self.port), "--bind", "127.0.0.1"]
-        )
-        self.process = subprocess.Popen(
-            [
-                shutil.which("redis-server") or "redis-server",
-                *listen,
-                *("--save", "", "--appendonly", "no", "--dir", str(self.folder)),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        client = self.client()
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("throwaway redis-server did not start")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait()
-
-    def client(self) -> redis.Redis:
-        if self.unix_socket is not None:
-            return redis.Redis(unix_socket_path=str(self.unix_socket))
-        return redis.Redis(port=self.port)
 
 
 @pytest.fixture
 def throwaway_redis(settings, tmp_path) -> Iterator[ThrowawayRedis]:
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
-    server = ThrowawayRedis(port=free_port(), folder=tmp_path)
+    server = ThrowawayRedis(folder=tmp_path)
     server.start()
     settings.REDIS_URL = server.url
     reset_shared_store()
     try:
         yield server
     finally:
-        if server.process and server.process.poll() is None:
-            os.kill(server.process.pid, signal.SIGCONT)
-            server.kill()
+        server.kill()
         reset_shared_store()
 
 
@@ -213,7 +156,7 @@ def test_a_command_to_a_hung_redis_times_out_after_the_timeout_and_is_not_retrie
 def test_a_unix_socket_url_gets_the_same_blocking_socket(tmp_path):
     """``unix://`` URLs: the store connects, and its socket blocks with the timeout in the
     kernel, as over TCP (tests/authcore/test_store_clients.py)."""
-    server = ThrowawayRedis(port=0, folder=tmp_path, unix_socket=tmp_path / "redis.sock")
+    server = ThrowawayRedis(folder=tmp_path, unix_socket=tmp_path / "redis.sock")
     server.start()
     store = SharedStore(server.url, "unix-test")
     try:

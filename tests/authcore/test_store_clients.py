@@ -4,15 +4,12 @@ Redis closes it; ``execute`` sends a command on it as the client would."""
 
 from __future__ import annotations
 
-import socket
-import struct
 import threading
 
-import pytest
 import redis
 
-from authcore.store import SOCKET_TIMEOUT, execute, shared_store
-from tests.authcore.test_process_id import in_a_forked_child
+from authcore.store import execute, shared_store
+from tests.authcore.forks_and_sockets import assert_blocking_with_kernel_timeout, in_a_forked_child
 
 
 def _client_id_seen_by_redis() -> int:
@@ -75,12 +72,3 @@ def test_the_store_socket_stays_blocking_with_its_timeout_kept_by_the_kernel() -
     sock = client.connection._sock  # type: ignore[union-attr]
     assert sock is not None
     assert_blocking_with_kernel_timeout(sock)
-
-
-def assert_blocking_with_kernel_timeout(sock: socket.socket) -> None:
-    """No Python timeout; ``SOCKET_TIMEOUT`` for both directions in the kernel."""
-    assert sock.gettimeout() is None
-    for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
-        seconds, micros = struct.unpack("@ll", sock.getsockopt(socket.SOL_SOCKET, option, 16))
-        # The kernel keeps it in clock ticks: read back within a tick (<= 10 ms) of the setting.
-        assert seconds + micros / 1_000_000 == pytest.approx(SOCKET_TIMEOUT, abs=0.011)

@@ -107,21 +107,30 @@ def query(name: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
 
 @dataclass
 class ThrowawayRedis:
-    """A redis-server of our own on a free port, which the tests may kill and restart."""
+    """A redis-server of our own on a free port (or a Unix socket), which the tests may kill
+    and restart."""
 
     folder: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    unix_socket: Path | None = None  # listen there instead of on the port
 
     @property
     def url(self) -> str:
+        if self.unix_socket is not None:
+            return f"unix://{self.unix_socket}"
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        listen = (
+            ("--port", "0", "--unixsocket", str(self.unix_socket))
+            if self.unix_socket is not None
+            else ("--port", str(self.port), "--bind", "127.0.0.1")
+        )
         self.process = subprocess.Popen(
             [
                 shutil.which("redis-server") or "redis-server",
-                *("--port", str(self.port), "--bind", "127.0.0.1"),
+                *listen,
                 *("--save", "", "--appendonly", "no", "--dir", str(self.folder)),
             ],
             stdout=subprocess.DEVNULL,
@@ -129,9 +138,12 @@ class ThrowawayRedis:
         if not wait_until(self.answers, timeout=10):
             raise RuntimeError("throwaway redis-server did not start")
 
+    def client(self, **options: Any) -> redis.Redis:
+        return redis.Redis.from_url(self.url, **options)
+
     def answers(self) -> bool:
         try:
-            return bool(redis.Redis(port=self.port, socket_timeout=0.5).ping())
+            return bool(self.client(socket_timeout=0.5).ping())
         except redis.RedisError:
             return False
 

@@ -14,6 +14,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, EllipticCurvePublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -23,6 +26,8 @@ from webauthn import (
 )
 from webauthn.helpers import (
     bytes_to_base64url,
+    decode_credential_public_key,
+    decoded_public_key_to_cryptography,
     parse_attestation_object,
     parse_authentication_credential_json,
     parse_authenticator_data,
@@ -66,6 +71,8 @@ SUPPORTED_ALGORITHMS = [
     COSEAlgorithmIdentifier.EDDSA,
     COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256,
 ]
+# WebAuthn L3 §5.1: a credential ID is at most 1023 bytes; §7.1 step 24 refuses longer ones.
+MAX_CREDENTIAL_ID_BYTES = 1023
 
 
 @dataclass(frozen=True)
@@ -268,6 +275,16 @@ def verify_registration(parsed: ParsedRegistration, *, challenge: bytes) -> Regi
         )
     except (InvalidRegistrationResponse, WebAuthnException) as error:
         raise SignatureInvalid("The attestation could not be verified.") from error
+    except (KeyError, TypeError, ValueError) as error:
+        # py_webauthn reads the COSE key by indexing it: a map without a field raises KeyError,
+        # a CBOR value that is not a map TypeError. Its own errors are WebAuthnException.
+        raise CredentialMalformed("The credential's public key is malformed.") from error
+    if len(verified.credential_id) > MAX_CREDENTIAL_ID_BYTES:
+        raise CredentialMalformed("The credential ID is longer than 1023 bytes.")
+    if verified.credential_id != parsed.credential.raw_id:
+        # The ID stored is the one in the authenticator data; the browser holds rawId.
+        raise CredentialMalformed("The credential's rawId differs from its authenticator data.")
+    check_public_key(verified.credential_public_key)
     transports = [_text(t) for t in parsed.credential.response.transports or []]
     return RegisteredCredential(
         credential_id=bytes_to_base64url(verified.credential_id),
@@ -280,6 +297,29 @@ def verify_registration(parsed: ParsedRegistration, *, challenge: bytes) -> Regi
         backed_up=verified.credential_backed_up,
         device_type=_text(verified.credential_device_type),
     )
+
+
+def check_public_key(cose_key: bytes) -> None:
+    """§7.1 step 22 (the algorithm is one we asked for; py_webauthn checked that) taken to its
+    end: the key decodes to a usable key of its algorithm's type (an on-curve P-256 point for
+    ES256, Ed25519 for EdDSA, RSA for RS256). With ``none`` attestation nothing else builds the
+    key before the first sign-in, so a malformed one would be stored and fail every login."""
+    try:
+        decoded = decode_credential_public_key(cose_key)
+        key = decoded_public_key_to_cryptography(decoded)
+    except (WebAuthnException, KeyError, TypeError, ValueError) as error:
+        raise CredentialMalformed("The credential's public key is malformed.") from error
+    algorithm = decoded.alg
+    if algorithm == COSEAlgorithmIdentifier.ECDSA_SHA_256:
+        usable = isinstance(key, EllipticCurvePublicKey) and isinstance(key.curve, SECP256R1)
+    elif algorithm == COSEAlgorithmIdentifier.EDDSA:
+        usable = isinstance(key, Ed25519PublicKey)
+    elif algorithm == COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256:
+        usable = isinstance(key, RSAPublicKey)
+    else:
+        usable = False
+    if not usable:
+        raise CredentialMalformed("The credential's public key does not fit its algorithm.")
 
 
 def verify_assertion(
@@ -305,6 +345,9 @@ def verify_assertion(
         )
     except (InvalidAuthenticationResponse, WebAuthnException, ValueError) as error:
         raise SignatureInvalid() from error
+    except (KeyError, TypeError) as error:
+        # A stored key check_public_key would refuse (registered before it existed).
+        raise SignatureInvalid("The passkey's stored public key is unusable.") from error
     try:
         backup = parse_backup_flags(parsed.auth_data.flags)
     except WebAuthnException as error:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from rest_framework.test import APIClient
@@ -417,3 +419,125 @@ def test_malformed_registrations_are_a_400_not_a_500(
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_request"
+
+
+# --- what the authenticator data claims about the credential -----------------------------------
+
+
+@dataclass
+class OddKeyCredential(SoftwareCredential):
+    """A credential whose authenticator data carries ``cose`` as its public key."""
+
+    cose: bytes = b""
+
+    def cose_public_key(self) -> bytes:
+        return self.cose
+
+
+def _p256_point() -> tuple[bytes, bytes]:
+    numbers = ec.generate_private_key(ec.SECP256R1()).public_key().public_numbers()
+    return numbers.x.to_bytes(32, "big"), numbers.y.to_bytes(32, "big")
+
+
+def _odd_keys() -> dict[str, bytes]:
+    x, y = _p256_point()
+    p384 = ec.generate_private_key(ec.SECP384R1()).public_key().public_numbers()
+    return {
+        "empty map": cbor2.dumps({}),
+        "no coordinates": cbor2.dumps({1: 2, 3: -7}),
+        "not a map": cbor2.dumps(1),
+        "text coordinates": cbor2.dumps({1: 2, 3: -7, -1: 1, -2: "a", -3: "b"}),
+        "point off the curve": cbor2.dumps({1: 2, 3: -7, -1: 1, -2: x, -3: bytes(32)}),
+        "ES256 on P-384": cbor2.dumps(
+            {1: 2, 3: -7, -1: 2, -2: p384.x.to_bytes(48, "big"), -3: p384.y.to_bytes(48, "big")}
+        ),
+        "RS256 naming an EC key": cbor2.dumps({1: 2, 3: -257, -1: 1, -2: x, -3: y}),
+    }
+
+
+@pytest.mark.parametrize("name", list(_odd_keys()))
+def test_a_malformed_credential_public_key_is_refused_at_registration(
+    api_client: APIClient, authenticator: SoftwareAuthenticator, name: str, unchanged: None
+) -> None:
+    """py_webauthn reads the key by indexing it (KeyError, TypeError) and, with ``none``
+    attestation, never builds it: each of these was a 500 or a stored key no login could use."""
+    options = api_client.post(REGISTER_OPTIONS, {"username": "mallory"}, format="json").json()
+    odd = OddKeyCredential(
+        credential_id=os.urandom(32),
+        private_key=ec.generate_private_key(ec.SECP256R1()),
+        rp_id=options["rp"]["id"],
+        user_handle=b"",
+        cose=_odd_keys()[name],
+    )
+
+    response = api_client.post(
+        REGISTER_VERIFY, authenticator.create(options, credential=odd), format="json"
+    )
+
+    assert_rejected(response, "invalid_request")
+
+
+def test_a_stored_key_no_login_can_use_is_a_400_not_a_500(
+    api_client: APIClient, authenticator: SoftwareAuthenticator, alice: dict[str, Any]
+) -> None:
+    """A key registered before registration checked keys (text coordinates) fails its logins
+    with ``signature_invalid``."""
+    Passkey.objects.update(public_key=_odd_keys()["text coordinates"])
+
+    response = api_client.post(
+        LOGIN_VERIFY, authenticator.get(login_options(api_client)), format="json"
+    )
+
+    assert_rejected(response, "signature_invalid")
+
+
+def _register_with_id(
+    client: APIClient,
+    authenticator: SoftwareAuthenticator,
+    raw_id: bytes,
+    *,
+    sent_id: bytes | None = None,
+) -> Any:
+    options = client.post(REGISTER_OPTIONS, {"username": "mallory"}, format="json").json()
+    credential = SoftwareCredential(
+        credential_id=raw_id,
+        private_key=ec.generate_private_key(ec.SECP256R1()),
+        rp_id=options["rp"]["id"],
+        user_handle=b"",
+    )
+    body = authenticator.create(options, credential=credential)
+    if sent_id is not None:
+        body = {**body, "id": b64url(sent_id), "rawId": b64url(sent_id)}
+    return client.post(REGISTER_VERIFY, body, format="json")
+
+
+def test_a_credential_id_longer_than_1023_bytes_is_refused(
+    api_client: APIClient, authenticator: SoftwareAuthenticator, unchanged: None
+) -> None:
+    assert_rejected(
+        _register_with_id(api_client, authenticator, os.urandom(1024)), "invalid_request"
+    )
+
+
+def test_a_credential_id_of_1023_bytes_is_accepted(
+    api_client: APIClient, authenticator: SoftwareAuthenticator
+) -> None:
+    raw_id = os.urandom(1023)
+
+    response = _register_with_id(api_client, authenticator, raw_id)
+
+    assert response.status_code == 201, response.content
+    assert response.json()["credential"]["credential_id"] == b64url(raw_id)
+
+
+@pytest.mark.parametrize("stored_size", [32, 1100])
+def test_a_raw_id_other_than_the_authenticator_datas_is_refused(
+    api_client: APIClient, authenticator: SoftwareAuthenticator, stored_size: int, unchanged: None
+) -> None:
+    """The ID stored is the one in the authenticator data; one the browser does not hold (or one
+    too long for the column, a 500 on PostgreSQL before) is refused."""
+    response = _register_with_id(
+        api_client, authenticator, os.urandom(stored_size), sent_id=os.urandom(32)
+    )
+
+    assert_rejected(response, "invalid_request")

@@ -53,7 +53,7 @@ def _identifier(request: HttpRequest) -> str | None:
         return None
     try:
         data = json.loads(request.body)
-    except (ValueError, UnreadablePostError, RequestDataTooBig):  # the view answers these
-        return None
+    except (ValueError, RecursionError, UnreadablePostError, RequestDataTooBig):
+        return None  # the view answers these (a 4 KB body can nest 2,000 deep: RecursionError)
     identifier = data.get("identifier") if type(data) is dict else None
     return identifier if type(identifier) is str else None

@@ -102,7 +102,14 @@ def test_a_bad_token_body_is_a_400(api_client, backend, alice, body):
 
 
 @pytest.mark.parametrize(
-    "raw", [b"{not json", b'{"identifier": "\xff\xfe", "secret": "x"}', b"[1, 2]", b"x" * 5000]
+    "raw",
+    [
+        b"{not json",
+        b'{"identifier": "\xff\xfe", "secret": "x"}',
+        b"[1, 2]",
+        b"x" * 5000,
+        b"[" * 2000 + b"]" * 2000,  # small enough for the read-ahead, too deep for json
+    ],
 )
 def test_a_body_that_is_not_a_json_object_is_a_400_after_the_read_ahead_too(
     api_client, backend, alice, raw

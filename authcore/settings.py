@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from authcore.client_ip import trusted_network
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -124,6 +126,13 @@ CORS_EXPOSE_HEADERS = (
 )
 
 TRUSTED_PROXIES: list[str] = env.list("TRUSTED_PROXIES", default=[])
+for _entry in TRUSTED_PROXIES:
+    try:
+        trusted_network(_entry)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_entry.strip()!r} is not an IP address, a CIDR or 'unix'"
+        ) from None
 
 _strict = not IS_DEVELOPMENT
 RATE_LIMIT_GLOBAL: str = env.str("RATE_LIMIT_GLOBAL", default="100/15m" if _strict else "1000/15m")

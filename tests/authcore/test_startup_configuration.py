@@ -105,3 +105,15 @@ def test_the_served_application_leaves_its_startup_heap_out_of_every_collection(
     assert int(frozen) > 50_000
     assert int(tracked) < 1_000
     assert urlconf_tracked == "False"  # loaded before the freeze, as the first request would
+
+
+@pytest.mark.parametrize("value", ["lb.internal", "10.0.0.0/33", "10.0.0.1,unix-socket"])
+def test_a_malformed_trusted_proxy_refuses_to_start_and_names_it(value):
+    result = start({"TRUSTED_PROXIES": value})
+    assert result.returncode != 0
+    assert "TRUSTED_PROXIES" in result.stderr
+
+
+def test_trusted_proxies_may_name_the_unix_socket_peer():
+    result = start({"TRUSTED_PROXIES": "10.0.0.0/8, unix"})
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from authcore.models import User
 from tests.clients.conftest import create_user, get_token
 
 # Real commits: revocation reaches Redis in transaction.on_commit, as in production.
@@ -74,6 +75,43 @@ def test_the_client_revokes_a_token_by_value_and_api_me_refuses_it_at_once(
         "/api/tokens/introspect", {"token": bearer.raw}, format="json", headers=backend.headers
     )
     assert introspected.json() == {"active": False}
+
+
+def _set_active(user_id: str, active: bool) -> None:
+    """What staff do in the admin: the user's save() (and its receivers) runs."""
+    user = User.objects.get(pk=user_id)
+    user.is_active = active
+    user.save()
+
+
+def test_a_token_revoked_by_value_while_its_user_is_inactive_stays_revoked(
+    api_client, backend, alice, bearer
+):
+    """Deactivating a user only masks their tokens; a revocation made meanwhile must hold
+    once the user is reactivated (RFC 7009: the token is invalidated, not merely refused)."""
+    _set_active(alice.id, False)
+    _assert_refused_on_me(api_client, bearer)
+    response = api_client.post(
+        "/api/tokens/revoke", {"token": bearer.raw}, format="json", headers=backend.headers
+    )
+    assert response.status_code == 200
+
+    _set_active(alice.id, True)
+
+    _assert_refused_on_me(api_client, bearer)
+    fresh = get_token(api_client, backend, alice)  # the user is back: only that token is dead
+    assert api_client.get("/api/me", headers=fresh.headers).status_code == 200
+
+
+def test_another_clients_key_cannot_revoke_an_inactive_users_token_by_value(
+    api_client, other_backend, alice, bearer
+):
+    _set_active(alice.id, False)
+    api_client.post(
+        "/api/tokens/revoke", {"token": bearer.raw}, format="json", headers=other_backend.headers
+    )
+    _set_active(alice.id, True)
+    assert api_client.get("/api/me", headers=bearer.headers).status_code == 200
 
 
 def test_the_client_revokes_a_token_by_jti(api_client, backend, bearer):

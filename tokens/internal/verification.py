@@ -105,8 +105,8 @@ def _key_set_with(kid: str) -> KeySet:
     return fresh
 
 
-def _decode(raw: str, view: KeySet, kid: str) -> dict[str, Any]:
-    """Step 2."""
+def _decode(raw: str, view: KeySet, kid: str, *, times: bool = True) -> dict[str, Any]:
+    """Step 2 (without ``exp``/``nbf``/``iat`` when ``times`` is False)."""
     try:
         claims: dict[str, Any] = jwt.decode(
             raw,
@@ -115,7 +115,13 @@ def _decode(raw: str, view: KeySet, kid: str) -> dict[str, Any]:
             audience=app_settings.AUDIENCE,
             issuer=app_settings.ISSUER,
             leeway=app_settings.LEEWAY,
-            options={"require": REQUIRED_CLAIMS, "strict_aud": False},
+            options={
+                "require": REQUIRED_CLAIMS,
+                "strict_aud": False,
+                "verify_exp": times,
+                "verify_nbf": times,
+                "verify_iat": times,
+            },
         )
     except jwt.PyJWTError as error:
         for kind, reason in _ERRORS:
@@ -124,7 +130,8 @@ def _decode(raw: str, view: KeySet, kid: str) -> dict[str, Any]:
         raise InvalidToken("malformed") from error
     if not isinstance(claims["jti"], str) or not isinstance(claims["sub"], str):
         raise InvalidToken("claims")
-    _check_times(claims)
+    if times:
+        _check_times(claims)
     return claims
 
 
@@ -211,6 +218,17 @@ def _signature_and_claims(raw: str, view: KeySet | None = None) -> tuple[str, di
     elif kid not in view.keys:
         raise InvalidToken("unknown_key")
     return kid, _decode(raw, view, kid)
+
+
+def signed_claims(raw: str) -> dict[str, Any]:
+    """Steps 1 and 2 without the clock: the claims of a token signed by a published key of
+    ours, whatever its times and its record's state. For revocation by value (RFC 7009): a
+    token refused now (its user deactivated, a clock ahead of ours) may be accepted later, so
+    it must still be revocable; ownership is the caller's check."""
+    if not isinstance(raw, str) or not raw or len(raw) > MAX_TOKEN_LENGTH:
+        raise InvalidToken("malformed")
+    kid = _check_header(raw)
+    return _decode(raw, _key_set_with(kid), kid, times=False)
 
 
 def _from_database(claims: dict[str, Any], kid: str, client: Any, epoch: bytes | None) -> User:

@@ -15,7 +15,13 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from clients.models import Client, ClientUser
-from clients.services import ClientWithKey, create_client, delete_client, rotate_client_key
+from clients.services import (
+    ClientWithKey,
+    create_client,
+    delete_client,
+    delete_client_user,
+    rotate_client_key,
+)
 
 _NEW_KEY_ATTRIBUTE = "_authcore_new_api_key"
 
@@ -133,6 +139,13 @@ class ClientUserAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # users are created by their client, which alone receives the secret
+
+    def delete_model(self, request: HttpRequest, obj: ClientUser) -> None:
+        delete_client_user(client_user=obj, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ClientUser]) -> None:
+        for client_user in queryset:
+            delete_client_user(client_user=client_user, actor=request.user)
 
     @admin.action(description="Revoke every token of the selected users", permissions=["change"])
     def revoke_user_tokens(self, request: HttpRequest, queryset: QuerySet[ClientUser]) -> None:

@@ -149,7 +149,8 @@ def users_of_client(*, client: Client) -> QuerySet[ClientUser]:
 
 # (user id, client id) -> (identifier, email) of memberships seen by this process. Both are
 # immutable after creation (no service or admin form changes them; a deleted membership's
-# tokens are revoked with it), so ``GET /api/me`` can skip its query on repeat calls, keeping
+# tokens are revoked with it by ``services.delete_client_user``, so no token of it reaches
+# ``profile_of`` again), so ``GET /api/me`` can skip its query on repeat calls, keeping
 # the protected-request path free of SQL (issue 11).
 _MEMBERSHIP_CACHE: OrderedDict[tuple[str, str], tuple[str, str]] = OrderedDict()
 _MEMBERSHIP_CACHE_SIZE = 10_000
@@ -172,6 +173,13 @@ def _membership_identity(user_id: Any, client_id: str) -> tuple[str, str] | None
         while len(_MEMBERSHIP_CACHE) > _MEMBERSHIP_CACHE_SIZE:
             _MEMBERSHIP_CACHE.popitem(last=False)
     return identity
+
+
+def forget_membership(*, user_id: Any, client_id: str) -> None:
+    """Drop a deleted membership from this process's cache (other processes never see a
+    token of it again: its tokens are revoked)."""
+    with _membership_lock:
+        _MEMBERSHIP_CACHE.pop((str(user_id), str(client_id)), None)
 
 
 def profile_of(*, user: Any, client_id: str | None) -> dict[str, Any]:

@@ -59,6 +59,7 @@ from clients.selectors import (
     client_by_key_id,
     client_user_by_identifier,
     eligible_columns,
+    forget_membership,
     known_client_id,
     remember_client_id,
 )
@@ -162,13 +163,40 @@ def rotate_client_key(*, client_id: str, actor: Any = MASTER_ACTOR) -> ClientWit
 
 
 def delete_client(*, client: Client, actor: Any = None) -> None:
-    """Delete a client: its tokens are revoked, its memberships go; the users stay."""
+    """Delete a client: its tokens are revoked, its memberships go; the users stay.
+
+    The tokens are swept before and again after the delete (same transaction): a token
+    exchange that committed while the memberships were being deleted is caught by the second
+    sweep. What is left is an exchange whose one statement straddles this commit
+    (docs/client-service.md, "Deleting").
+    """
     from tokens.services import revoke_tokens_of_client
 
+    client_id = str(client.pk)  # delete() sets pk to None
     with transaction.atomic():
-        revoke_tokens_of_client(client_id=str(client.pk), actor=actor)
-        record_event("client.deleted", actor=actor, target=f"client:{client.pk}")
+        revoke_tokens_of_client(client_id=client_id, actor=actor)
+        record_event("client.deleted", actor=actor, target=f"client:{client_id}")
         client.delete()
+        revoke_tokens_of_client(client_id=client_id, actor=actor)
+
+
+def delete_client_user(*, client_user: ClientUser, actor: Any = None) -> None:
+    """Delete one membership (staff, in the admin): the tokens issued to it through its client
+    are revoked (swept before and after, as ``delete_client``); the user stays."""
+    from tokens.services import revoke_tokens_of_client
+
+    client_id, user_id = str(client_user.client_id), client_user.user_id
+    with transaction.atomic():
+        revoke_tokens_of_client(client_id=client_id, user_id=user_id, actor=actor)
+        record_event(
+            "client_user.deleted",
+            actor=actor,
+            target=f"user:{user_id}",
+            detail={"client": client_id},
+        )
+        client_user.delete()
+        revoke_tokens_of_client(client_id=client_id, user_id=user_id, actor=actor)
+    forget_membership(user_id=user_id, client_id=client_id)
 
 
 def authenticate_api_key(*, presented: str, ip: str) -> Client:

@@ -452,9 +452,12 @@ def revoke_tokens_of_user(*, user: Any, actor: Any = None) -> int:
     return _revoke(queryset, actor=actor, action="token.revoked_user", target=f"user:{user.pk}")
 
 
-def revoke_tokens_of_client(*, client_id: str, actor: Any = None) -> int:
-    """Revoke every unrevoked token issued through ``client_id``; returns how many."""
+def revoke_tokens_of_client(*, client_id: str, actor: Any = None, user_id: Any = None) -> int:
+    """Revoke every unrevoked token issued through ``client_id`` (only ``user_id``'s when
+    given); returns how many."""
     queryset = TokenRecord.objects.filter(client_id=str(client_id), expires_at__gt=clock.now())
+    if user_id is not None:
+        queryset = queryset.filter(user_id=user_id)
     return _revoke(
         queryset, actor=actor, action="token.revoked_client", target=f"client:{client_id}"
     )

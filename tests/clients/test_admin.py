@@ -147,3 +147,42 @@ def test_deleting_a_client_in_the_admin_kills_its_key_and_its_tokens(
         ).status_code
         == 401
     )
+
+
+def test_deleting_a_client_user_in_the_admin_ends_its_tokens(
+    staff, api_client, backend, alice, bearer
+):
+    me = api_client.get("/api/me", headers=bearer.headers)
+    assert me.json()["identifier"] == alice.identifier  # this process now knows the membership
+    client_user = ClientUser.objects.get(identifier=alice.identifier)
+
+    response = staff.post(f"/admin/clients/clientuser/{client_user.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert api_client.get("/api/me", headers=bearer.headers).status_code == 401
+    introspected = api_client.post(
+        "/api/tokens/introspect", {"token": bearer.raw}, format="json", headers=backend.headers
+    )
+    assert introspected.json() == {"active": False}
+    # The identifier may be given to someone else; the old token never speaks for them.
+    newcomer = create_user(api_client, backend, alice.identifier)
+    theirs = get_token(api_client, backend, newcomer)
+    assert api_client.get("/api/me", headers=theirs.headers).json()["id"] == newcomer.id
+    assert api_client.get("/api/me", headers=bearer.headers).status_code == 401
+
+
+def test_deleting_client_users_in_bulk_ends_only_their_tokens(
+    staff, api_client, backend, alice, bearer
+):
+    bob = create_user(api_client, backend, "bob")
+    bobs = get_token(api_client, backend, bob)
+    client_user = ClientUser.objects.get(identifier=alice.identifier)
+
+    staff.post(
+        "/admin/clients/clientuser/",
+        {"action": "delete_selected", "post": "yes", ACTION_CHECKBOX_NAME: [str(client_user.pk)]},
+    )
+
+    assert not ClientUser.objects.filter(pk=client_user.pk).exists()
+    assert api_client.get("/api/me", headers=bearer.headers).status_code == 401
+    assert api_client.get("/api/me", headers=bobs.headers).status_code == 200

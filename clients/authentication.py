@@ -10,14 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, BasicAuthentication
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 
 from authcore.client_ip import client_ip
 from clients import app_settings
-from clients.exceptions import API_KEY_CHALLENGE, InvalidMasterCredentials, MasterDisabled
+from clients.exceptions import (
+    API_KEY_CHALLENGE,
+    InvalidMasterCredentials,
+    MasterDisabled,
+    MasterOriginNotAllowed,
+)
 from clients.models import Client
 from clients.services import authenticate_api_key, authenticate_master, master_enabled
 
@@ -81,6 +88,17 @@ class DeferredApiKeyAuthentication(ApiKeyOrFallbackAuthentication):
         return None, PresentedApiKey(value=presented, ip=client_ip(request))
 
 
+def _origin_allowed(request: Request) -> bool:
+    """No ``Origin`` (a server, curl, an SDK) or one of ``CORS_ALLOWED_ORIGINS``. A browser
+    sends ``Origin`` on every cross-origin POST, so a page elsewhere cannot have a browser that
+    cached the master credentials (after a Basic prompt) change anything."""
+    origin = request.META.get("HTTP_ORIGIN")
+    if origin is None:
+        return True
+    allowed = {str(o).rstrip("/").lower() for o in settings.CORS_ALLOWED_ORIGINS}
+    return origin.strip().rstrip("/").lower() in allowed
+
+
 class MasterBasicAuthentication(BasicAuthentication):
     """HTTP Basic with ``MASTER_USERNAME``/``MASTER_PASSWORD`` (DRF parses the header).
 
@@ -93,6 +111,8 @@ class MasterBasicAuthentication(BasicAuthentication):
     def authenticate(self, request: Request) -> tuple[None, Master] | None:
         if not master_enabled():
             raise MasterDisabled()
+        if request.method not in SAFE_METHODS and not _origin_allowed(request):
+            raise MasterOriginNotAllowed()
         try:
             result = super().authenticate(request)
         except exceptions.AuthenticationFailed:  # DRF's malformed-header errors

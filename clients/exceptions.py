@@ -22,6 +22,14 @@ class MasterDisabled(PermissionDenied):
     detail = "Client creation is disabled: MASTER_USERNAME and MASTER_PASSWORD are not configured."
 
 
+class MasterOriginNotAllowed(PermissionDenied):
+    """A browser sent master credentials from a page outside the allowed origins: the
+    credentials a browser cached after a Basic prompt ride along on cross-site form posts."""
+
+    code = "origin_not_allowed"
+    detail = "Origin not allowed"
+
+
 class MasterCredentialsMissing(NotAuthenticated):
     code = "not_authenticated"
     detail = "Master credentials (HTTP Basic) are required."

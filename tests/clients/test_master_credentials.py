@@ -109,3 +109,36 @@ def test_rotation_needs_the_master_not_the_clients_own_key(api_client, master):
     backend = create_backend(api_client, master, "Shop")
     response = api_client.post(f"/api/clients/{backend.id}/rotate-key", headers=backend.headers)
     assert response.status_code == 401
+
+
+def test_a_cross_site_form_post_with_cached_master_credentials_cannot_rotate_a_key(
+    api_client, master
+):
+    """A browser that answered the Basic prompt resends the credentials on a form another
+    site submits; rotate-key reads no body, so nothing else would stop it."""
+    backend = create_backend(api_client, master, "shop")
+    before = Client.objects.get(pk=backend.id).key_id
+
+    response = api_client.post(
+        f"/api/clients/{backend.id}/rotate-key",
+        "x=1",
+        content_type="application/x-www-form-urlencoded",
+        headers={**master, "Origin": "https://evil.example"},
+    )
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Origin not allowed", "code": "origin_not_allowed"}
+    assert Client.objects.get(pk=backend.id).key_id == before
+    assert (
+        api_client.post(
+            "/api/users", {"identifier": "a"}, format="json", headers=backend.headers
+        ).status_code
+        == 201
+    )
+
+
+@pytest.mark.parametrize("origin", [None, "http://localhost:3000"])
+def test_servers_and_allowed_origins_still_use_the_master(api_client, master, origin):
+    headers = {**master, **({"Origin": origin} if origin else {})}
+    response = api_client.post("/api/clients", {"name": "shop"}, format="json", headers=headers)
+    assert response.status_code == 201

@@ -199,6 +199,24 @@ def delete_client_user(*, client_user: ClientUser, actor: Any = None) -> None:
     forget_membership(user_id=user_id, client_id=client_id)
 
 
+def _rehash_key(client: Client, raw: str) -> None:
+    """Re-key a key that matched under a ``SECRET_KEY_FALLBACKS`` entry under the current
+    secret, only if the row still holds the hash that matched: a rotation committed meanwhile
+    (another instance) keeps its new key instead of getting the old one's hash back."""
+    fresh = hash_secret(raw, purpose=PURPOSE_API_KEY)
+    Client.objects.filter(pk=client.pk, key_hash=client.key_hash).update(key_hash=fresh)
+    client.key_hash = fresh
+
+
+def _rehash_secret(client_user: ClientUser, secret: str) -> None:
+    """``_rehash_key`` for a user's secret."""
+    fresh = hash_secret(secret, purpose=PURPOSE_USER_SECRET)
+    ClientUser.objects.filter(pk=client_user.pk, secret_hash=client_user.secret_hash).update(
+        secret_hash=fresh
+    )
+    client_user.secret_hash = fresh
+
+
 def authenticate_api_key(*, presented: str, ip: str) -> Client:
     """The client owning ``presented`` (an ``x-api-key`` value).
 
@@ -223,9 +241,8 @@ def authenticate_api_key(*, presented: str, ip: str) -> Client:
     if client is None or not matched:
         record_failure(subject, reason="api_key", target=f"api_key:{parsed.lookup_id or '-'}")
         raise InvalidApiKey()
-    if must_update:  # matched under a SECRET_KEY_FALLBACKS entry: re-key under the current one
-        client.key_hash = hash_secret(parsed.raw, purpose=PURPOSE_API_KEY)
-        Client.objects.filter(pk=client.pk).update(key_hash=client.key_hash)
+    if must_update:
+        _rehash_key(client, parsed.raw)
     clear_failures(pending)
     return client
 
@@ -328,8 +345,7 @@ def authenticate_client_user(*, client: Client, identifier: str, secret: str) ->
         record_failure(subject, reason="user_secret", target=f"client:{client.pk}")
         raise InvalidUserCredentials()
     if must_update:
-        client_user.secret_hash = hash_secret(secret, purpose=PURPOSE_USER_SECRET)
-        ClientUser.objects.filter(pk=client_user.pk).update(secret_hash=client_user.secret_hash)
+        _rehash_secret(client_user, secret)
     clear_failures(pending)
     return client_user
 
@@ -443,8 +459,7 @@ def _check_client_and_user(
         raise InvalidApiKey()
     client, client_user = found
     if key_update:
-        client.key_hash = hash_secret(parsed.raw, purpose=PURPOSE_API_KEY)
-        Client.objects.filter(pk=client.pk).update(key_hash=client.key_hash)
+        _rehash_key(client, parsed.raw)
     if states[0].has_failures:
         clear_failures([api_subject])
 
@@ -460,8 +475,7 @@ def _check_client_and_user(
         record_failure(user_subject, reason="user_secret", target=f"client:{client.pk}")
         raise InvalidUserCredentials()
     if must_update:
-        client_user.secret_hash = hash_secret(secret, purpose=PURPOSE_USER_SECRET)
-        ClientUser.objects.filter(pk=client_user.pk).update(secret_hash=client_user.secret_hash)
+        _rehash_secret(client_user, secret)
     if user_state.has_failures:
         clear_failures([user_subject])
     return client_user

@@ -22,7 +22,11 @@ security headers (and the no-store headers unless the answer is a public documen
 ``Vary: origin``, ``X-Request-ID`` (the caller's, if it looks like one) and
 ``Content-Length``, and counts the request in the same metrics. It logs nothing, as those
 layers log nothing for these requests. What Django's request cycle would also have done is not
-needed here: the answers touch neither the database nor a cache connection Django manages.
+needed here: the answers come from memory, touching neither a cache connection Django manages
+nor, usually, the database. The exception is the JWKS's key set, which is re-read from the
+database when Redis announces a new version (and at least every minute); if that raises (the
+database is down), the request goes to Django after all, whose path answers it with its error
+handling: the key set still in memory (a 200), or a 503 JSON error, never a bare 500.
 """
 
 from __future__ import annotations
@@ -92,14 +96,21 @@ class FrontDoor:
             routes = self._routes if self._routes is not None else self._resolve_routes()
             answer = routes.get(environ.get("PATH_INFO", ""))
             if answer is not None and ALLOWED_HOST_SPELLINGS.known(environ):
-                return self._serve(answer, environ, start_response)
+                started = time.perf_counter()
+                try:
+                    built = answer(environ.get("HTTP_IF_NONE_MATCH", ""))
+                except Exception:  # the database, say: Django's path answers (module doc)
+                    return self.application(environ, start_response)
+                return self._serve(built, started, environ, start_response)
         return self.application(environ, start_response)
 
     def _serve(
-        self, answerer: Answerer, environ: dict[str, Any], start_response: StartResponse
+        self,
+        answer: Answer,
+        started: float,
+        environ: dict[str, Any],
+        start_response: StartResponse,
     ) -> Iterable[bytes]:
-        started = time.perf_counter()
-        answer = answerer(environ.get("HTTP_IF_NONE_MATCH", ""))
         headers = [
             *answer.headers.values(),
             *contract_items(public=answer.public).values(),

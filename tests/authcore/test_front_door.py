@@ -10,16 +10,20 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from django.core import signals
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
 
 from authcore import metrics
 from authcore.front_door import FrontDoor
+from authcore.store import shared_store
 from authcore.wsgi import django_application
+from tests.resilience.harness import free_port
 from tokens import services
 from tokens.internal import keyset
 
@@ -211,3 +215,44 @@ def test_answers_at_the_door_are_counted_like_the_others(door):
     call(door, "/healthz")
     call(door, "/.well-known/openid-configuration")
     assert count("200") == ok + 2
+
+
+@contextmanager
+def database_unreachable() -> Iterator[None]:
+    """This thread's database connection points at a port nothing listens on: a real
+    connection error, as when PostgreSQL is down."""
+    settings_dict = connection.settings_dict
+    port = settings_dict["PORT"]
+    connection.close()
+    settings_dict["PORT"] = str(free_port())
+    try:
+        yield
+    finally:
+        connection.close()
+        settings_dict["PORT"] = port
+
+
+def test_a_database_outage_while_the_jwks_reloads_serves_the_key_set_in_memory(door):
+    warm(door)
+    before = call(door, "/.well-known/jwks.json")
+    shared_store().set(keyset.VERSION_NAME, "announced-by-another-instance")
+    keyset.recheck()
+
+    with database_unreachable():
+        during = call(door, "/.well-known/jwks.json")
+
+    assert during.status == 200
+    assert during.body == before.body
+    assert during.header("X-Frame-Options") == "DENY"
+
+
+def test_a_database_outage_before_any_key_set_is_loaded_is_a_503_json_error(door):
+    warm(door)
+    keyset.forget()
+
+    with database_unreachable():
+        during = call(door, "/.well-known/jwks.json")
+
+    assert during.status == 503
+    assert json.loads(during.body)["code"] == "service_unavailable"
+    assert during.header("X-Frame-Options") == "DENY"

@@ -89,6 +89,21 @@ def resolve_client_ip(remote_addr: str, forwarded_for: str | None, trusted: tupl
     return NO_ADDRESS if client is None else str(client)
 
 
+@lru_cache(maxsize=4096)
+def client_network(ip: str) -> str:
+    """What rate limits and lockouts count as one client: an IPv4 address, or the /64 of an
+    IPv6 address. One subscriber, one host even, holds a whole /64 (2^64 addresses to step
+    around any per-address count with); addresses inside it are one client, as a NAT's users
+    are with IPv4. Anything else (``0.0.0.0``) as it is."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return ip
+
+
 def client_ip(request: HttpRequest) -> str:
     """The client IP of ``request`` per the trusted-proxy rule (memoised on the request)."""
     cached = getattr(request, "_authcore_client_ip", None)

@@ -49,6 +49,8 @@ from clients.internal.lockout import (
     raise_if_locked,
     read_lock_states,
     record_failure,
+    reserve_attempt,
+    settle_failure,
     user_secret_subject,
 )
 from clients.models import Client, ClientUser
@@ -110,14 +112,15 @@ def authenticate_master(*, username: str, password: str, ip: str) -> None:
     if not master_enabled():
         raise MasterDisabled()
     subject = master_subject(ip)
-    pending = ensure_not_locked(subject)
+    ensure_not_locked(subject)
+    attempt = reserve_attempt(subject)  # counted before the check: bursts get no extra guesses
     # Both comparisons always run: no early exit tells a right username from a wrong one.
     username_ok = constant_time_compare(_digest(username), _digest(app_settings.MASTER_USERNAME))
     password_ok = constant_time_compare(_digest(password), _digest(app_settings.MASTER_PASSWORD))
     if not (username_ok and password_ok):
-        record_failure(subject, reason="master_credentials", target="master")
+        settle_failure(subject, attempt, reason="master_credentials", target="master")
         raise InvalidMasterCredentials()
-    clear_failures(pending)
+    clear_failures([subject])
 
 
 # --- clients and API keys ---------------------------------------------------------------

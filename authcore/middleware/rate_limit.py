@@ -21,7 +21,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
 from authcore.audit import record_event
-from authcore.client_ip import client_ip
+from authcore.client_ip import client_ip, client_network
 from authcore.exception_handler import error_response
 from authcore.metrics import RATE_LIMIT_HITS
 from authcore.middleware.security_headers import set_checked_headers
@@ -47,16 +47,16 @@ class RateLimitMiddleware:
         parse_rate(settings.RATE_LIMIT_AUTH)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        path = request.path
+        path = request.path_info  # the route, without a script prefix (as URL resolution)
         if is_exempt(path):
             return self.get_response(request)
         limits: list[tuple[str, Rate]] = [("global", parse_rate(settings.RATE_LIMIT_GLOBAL))]
         if path.startswith(AUTH_PREFIX):
             limits.append(("auth", parse_rate(settings.RATE_LIMIT_AUTH)))
-        ip = client_ip(request)
-        decision = consume(limits, ip, read_ahead_names(request))
+        client = client_network(client_ip(request))  # an IPv6 client counts as its /64
+        decision = consume(limits, client, read_ahead_names(request))
         if not decision.allowed:
-            response = self._refuse(decision, ip)
+            response = self._refuse(decision, client)
         elif decision.read is None:
             response = self.get_response(request)
         else:
@@ -73,18 +73,18 @@ class RateLimitMiddleware:
         )
         return response
 
-    def _refuse(self, decision: Decision, ip: str) -> HttpResponse:
+    def _refuse(self, decision: Decision, client: str) -> HttpResponse:
         shown = decision.shown
         RATE_LIMIT_HITS.labels(scope=shown.scope).inc()
         logger.warning("rate_limited", scope=shown.scope, retry_after=shown.reset)
         # One audit event per client IP and scope while it stays refused, so a flood of
         # refused requests cannot flood the audit table (the metric counts every refusal).
-        marker = f"ratelimit-audited:{shown.scope}:{ip}"
+        marker = f"ratelimit-audited:{shown.scope}:{client}"
         if shared_store().set(marker, b"1", ttl=max(1, shown.reset), only_new=True):
             try:
                 record_event(
                     "rate_limit.refused",
-                    target=f"ip:{ip}",
+                    target=f"ip:{client}",
                     outcome="refused",
                     detail={"reason": shown.scope, "retry_after": shown.reset},
                 )

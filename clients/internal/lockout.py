@@ -8,8 +8,8 @@ clears the failure count (Keycloak does the same).
 
 Subjects never depend on whether the account exists (API.md "Cross-cutting"): master
 credentials are counted per client IP, an API key per (lookup id, client IP) and a user secret
-per (client, identifier). Subjects are hashed into the store keys so identifiers and IPs do not
-sit in Redis in clear.
+per (client, identifier); an IPv6 client IP counts as its /64 (``client_network``). Subjects
+are hashed into the store keys so identifiers and IPs do not sit in Redis in clear.
 
 API keys are counted per source IP too because their lookup id is not secret (it is shown in
 the admin and in logs): a lockout per lookup id alone would let anyone who saw it stop a
@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from authcore.audit import record_event
+from authcore.client_ip import client_network
 from authcore.metrics import AUTH_FAILURES, RATE_LIMIT_HITS
 from authcore.store import shared_store
 from clients import app_settings
@@ -53,11 +54,11 @@ class Subject:
 
 
 def master_subject(ip: str) -> Subject:
-    return Subject("master", (ip,))
+    return Subject("master", (client_network(ip),))
 
 
 def api_key_subject(lookup_id: str | None, ip: str) -> Subject:
-    return Subject("api_key", (lookup_id or "-", ip))
+    return Subject("api_key", (lookup_id or "-", client_network(ip)))
 
 
 def user_secret_subject(client_id: str, identifier: str) -> Subject:
@@ -126,15 +127,40 @@ def ensure_not_locked(*subjects: Subject) -> list[Subject]:
     return [state.subject for state in states if state.has_failures]
 
 
+def reserve_attempt(subject: Subject) -> int:
+    """Count an attempt *before* its credential is checked (the master's: a human-chosen
+    password, where a burst of parallel guesses must not each get past a lock none of them
+    has reached yet). Settle it with ``settle_failure`` or ``clear_failures``.
+
+    Returns:
+        The attempt's number in the window.
+
+    Raises:
+        CredentialLocked: this attempt is beyond ``LOCKOUT_MAX_FAILURES`` (attempts still being
+            checked count too), so its credential is not checked.
+    """
+    count = shared_store().incr(subject.failures_name, app_settings.LOCKOUT_WINDOW)
+    if count > app_settings.LOCKOUT_MAX_FAILURES:
+        RATE_LIMIT_HITS.labels(scope="lockout").inc()
+        raise CredentialLocked(retry_after=app_settings.LOCKOUT_SECONDS)
+    return count
+
+
 def record_failure(subject: Subject, *, reason: str, target: str = "") -> bool:
     """Count one failed attempt; lock the subject when the threshold is reached.
 
     Returns:
         True if this failure locked the subject.
     """
+    count = shared_store().incr(subject.failures_name, app_settings.LOCKOUT_WINDOW)
+    return settle_failure(subject, count, reason=reason, target=target)
+
+
+def settle_failure(subject: Subject, count: int, *, reason: str, target: str = "") -> bool:
+    """The failure of an attempt already counted as number ``count`` (``reserve_attempt``):
+    audit it and lock the subject when the threshold is reached. True if this locked it."""
     AUTH_FAILURES.labels(reason=reason).inc()
     store = shared_store()
-    count = store.incr(subject.failures_name, app_settings.LOCKOUT_WINDOW)
     locked = count >= app_settings.LOCKOUT_MAX_FAILURES
     record_event(
         f"{subject.scope}.auth_failed",
@@ -145,7 +171,9 @@ def record_failure(subject: Subject, *, reason: str, target: str = "") -> bool:
     if locked:
         seconds = app_settings.LOCKOUT_SECONDS
         store.set(subject.lock_name, f"{time.time() + seconds:.3f}", ttl=seconds)
-        store.delete(subject.failures_name)
+        # The count stays at the threshold for as long as the lock (attempts reserved meanwhile
+        # are refused, not counted from one again); both end together, the next window fresh.
+        store.set(subject.failures_name, str(count), ttl=seconds)
         record_event(
             f"{subject.scope}.locked_out",
             target=target,

@@ -243,3 +243,34 @@ def test_a_flood_from_one_address_keeps_one_small_counter_per_limit_in_redis(cli
     assert len(keys) == 1
     assert store.redis.type(keys[0]) == b"hash"
     assert store.redis.hlen(keys[0]) == 3  # window index, its count, the previous count
+
+
+@pytest.mark.real_rate_limits
+def test_addresses_of_one_ipv6_64_share_a_window_and_other_64s_do_not(client, settings):
+    settings.RATE_LIMIT_GLOBAL = "2/15m"
+    codes = [
+        client.get("/nope", REMOTE_ADDR=address).status_code
+        for address in (
+            "2001:db8:1:2::1",
+            "2001:db8:1:2::2",
+            "2001:db8:1:2:abcd::3",
+            "2001:db8:9::1",
+        )
+    ]
+    assert codes == [404, 404, 429, 404]
+
+
+@pytest.mark.real_rate_limits
+def test_under_a_script_prefix_probes_stay_exempt_and_auth_keeps_its_limit(client, settings):
+    settings.RATE_LIMIT_AUTH = "1/1h"
+    settings.FORCE_SCRIPT_NAME = "/auth-server"
+    probe = client.get("/healthz", SCRIPT_NAME="/auth-server")
+    assert "X-RateLimit-Limit" not in probe
+    first = client.post(
+        "/api/auth/email/start", {}, content_type="application/json", SCRIPT_NAME="/auth-server"
+    )
+    second = client.post(
+        "/api/auth/email/start", {}, content_type="application/json", SCRIPT_NAME="/auth-server"
+    )
+    assert first["X-RateLimit-Limit"] == "1"
+    assert second.status_code == 429

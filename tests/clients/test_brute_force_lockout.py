@@ -7,8 +7,12 @@ or identifier exists.
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from django.db import connection
 from prometheus_client.parser import text_string_to_metric_families
+from rest_framework.test import APIClient
 
 from authcore.models import AuditEvent
 from authcore.store import shared_store
@@ -172,3 +176,57 @@ def test_a_warm_exchange_reads_its_lockouts_in_the_limiters_round_trip(api_clien
     for _ in range(MAX_FAILURES):  # and the locks it reads that way still hold
         assert _token_attempt(api_client, backend, "dave", "us_wrong").status_code == 401
     _assert_locked(_token_attempt(api_client, backend, "dave", dave.secret))
+
+
+def test_master_guesses_from_addresses_of_one_ipv6_64_share_one_lockout(api_client, master):
+    """One host holds a whole /64: stepping through its addresses gets no fresh guesses."""
+    wrong = basic(MASTER_USERNAME, "guess")
+    for index in range(1, MAX_FAILURES + 1):
+        response = api_client.post(
+            "/api/clients",
+            {"name": "x"},
+            format="json",
+            headers=wrong,
+            REMOTE_ADDR=f"2001:db8:1:2::{index}",
+        )
+        assert response.status_code == 401
+    _assert_locked(
+        api_client.post(
+            "/api/clients",
+            {"name": "x"},
+            format="json",
+            headers=master,
+            REMOTE_ADDR="2001:db8:1:2:ffff::99",
+        )
+    )
+    elsewhere = api_client.post(
+        "/api/clients", {"name": "x"}, format="json", headers=master, REMOTE_ADDR="2001:db8:1:3::1"
+    )
+    assert elsewhere.status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_parallel_master_guesses_gets_only_the_allowed_number_checked(master):
+    """Every guess is counted before it is checked, so twenty at once cannot all slip past a
+    lock none of them has reached yet: five are checked (401), the rest refused (429)."""
+    wrong = basic(MASTER_USERNAME, "guess")
+    barrier = threading.Barrier(20)
+    statuses: list[int] = []
+
+    def guess() -> None:
+        try:
+            client = APIClient()
+            barrier.wait()
+            response = client.post("/api/clients", {"name": "x"}, format="json", headers=wrong)
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guess) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [401] * MAX_FAILURES + [429] * (20 - MAX_FAILURES)
+    _assert_locked(APIClient().post("/api/clients", {"name": "x"}, format="json", headers=master))

@@ -20,6 +20,14 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         constraints = [
+            # Usernames are one identity whatever their case (passkey sign-up checks them
+            # case-insensitively); the database settles concurrent sign-ups of "Carol" and
+            # "carol" (the loser's insert fails, IntegrityError).
+            models.UniqueConstraint(
+                Lower("username"),
+                name="user_username_ci_unique",
+                violation_error_message="A user with that username already exists.",
+            ),
             # Email addresses are one identity whatever their case (API.md: email fallback).
             models.UniqueConstraint(
                 Lower("email"),

@@ -91,7 +91,9 @@ class EmailCodeRejected(AuthcoreError):
 
 class EmailCodeInvalid(EmailCodeRejected):
     code = "code_invalid"
-    detail = "The code or sign-in link is wrong."
+    # One text for every wrong code, whatever the address's code is (used, void, none sent):
+    # it also tells whoever mistyped five times what to do, without saying which case it is.
+    detail = "The code or sign-in link is wrong. After 5 wrong codes, ask for a new one."
 
 
 class EmailCodeExpired(EmailCodeRejected):

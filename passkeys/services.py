@@ -324,16 +324,21 @@ def remove_passkey(*, user: Any, passkey_id: str) -> None:
     Raises:
         PasskeyNotFound, LastSignInMethod.
     """
+    try:
+        # Parsed as PATCH parses it (passkey_of_user): any spelling of the UUID names it.
+        key = uuid.UUID(str(passkey_id))
+    except ValueError:
+        raise PasskeyNotFound() from None
     with transaction.atomic():
         # Lock the user's passkeys so two concurrent removals cannot both pass the check.
         owned = list(passkeys_of_user(user=user).select_for_update())
-        passkey = next((p for p in owned if str(p.pk) == str(passkey_id)), None)
+        passkey = next((p for p in owned if p.pk == key), None)
         if passkey is None:
             raise PasskeyNotFound()
         if len(owned) == 1 and not _has_verified_email(user):
             raise LastSignInMethod()
         passkey.delete()
-        record_event("passkey.removed", actor=user, target=f"passkey:{passkey_id}")
+        record_event("passkey.removed", actor=user, target=f"passkey:{key}")
 
 
 def _has_verified_email(user: Any) -> bool:

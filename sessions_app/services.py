@@ -26,6 +26,7 @@ from sessions_app.internal.session_store import (
     save_session,
 )
 from sessions_app.models import BrowserSession
+from sessions_app.selectors import session_by_id
 
 
 def _http_request(request: Any) -> HttpRequest:
@@ -94,13 +95,21 @@ def open_session(
     ``SESSION_MAX_AGE`` seconds in the shared store (Redis, or this process's memory while
     Redis is down).
 
+    A session the request's ``user_session_id`` cookie still names is ended first, whoever
+    it belongs to: signing in again from a browser replaces its session (session fixation;
+    a shared computer), so the old cookie and every copy of it stop working.
+
     Args:
         request: the Django or DRF request that signed the user in.
         response: the response that will carry the cookie.
         user: the signed-in user.
-        method: how the user signed in (``passkey``, ``oidc:<provider>``), for the audit trail.
+        method: how the user signed in (``passkey``, ``email``, ``oidc:<provider>``), for the
+            audit trail.
     """
     http_request = _http_request(request)
+    previous = session_by_id(http_request.COOKIES.get(app_settings.SESSION_COOKIE, ""))
+    if previous is not None:
+        end_session(key_hash=previous.key_hash, actor=user, reason="replaced")
     session = _store_new_session(request=http_request, user_id=str(user.pk), method=method)
     set_session_cookie(
         response, session_id=session.session_id, max_age=app_settings.SESSION_MAX_AGE

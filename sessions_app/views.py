@@ -19,7 +19,7 @@ from sessions_app.csrf import make_csrf_token
 from sessions_app.exceptions import NoSession, SessionNotFound, UnknownProvider
 from sessions_app.internal.session_store import UserSession
 from sessions_app.models import BrowserSession
-from sessions_app.selectors import session_by_id, sessions_of_user
+from sessions_app.selectors import sessions_of_user
 from sessions_app.services import (
     clear_session_cookies,
     complete_login,
@@ -137,9 +137,7 @@ class CallbackView(APIView):
             auth_session_id=request.COOKIES.get(app_settings.AUTH_COOKIE),
         )
         response = HttpResponseRedirect(result.next_path)
-        previous = session_by_id(request.COOKIES.get(app_settings.SESSION_COOKIE, ""))
-        if previous is not None:  # a new sign-in replaces the browser's old session
-            end_session(key_hash=previous.key_hash, actor=result.user, reason="replaced")
+        # Ends the session this browser still holds, if any (a new sign-in replaces it).
         open_session(
             request=request,
             response=response,

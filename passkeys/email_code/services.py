@@ -44,6 +44,9 @@ R = TypeVar("R")
 
 _CODE_SALT = "passkeys.email_code.code"
 _LINK_SALT = "passkeys.email_code.link"
+# What a code is compared with when nothing was ever sent to the address (never matches).
+_NOTHING_SENT = uuid.UUID(int=0)
+_NOTHING_SENT_HASH = "-" * 64
 
 
 def normalize_email(email: str) -> str:
@@ -121,9 +124,15 @@ def _audited(function: Callable[P, R]) -> Callable[P, R]:
 def verify_email_code(*, email: str, code: str) -> SignIn:
     """Sign in (or up) the owner of ``email`` with the code mailed to it.
 
+    The code is compared before the record's state is looked at: a wrong code answers
+    ``code_invalid`` exactly as for an address that was never mailed, so a guess does not
+    reveal that the address recently asked for (or used) a code. Only the right code learns
+    that it is used, expired or void.
+
     Raises:
-        EmailCodeInvalid (wrong code, or nothing sent), EmailCodeExpired, EmailCodeUsed,
-        EmailCodeVoided (the 5th wrong code, or a newer code was sent).
+        EmailCodeInvalid (wrong code, or nothing sent; the 5th wrong code also voids a live
+        code), EmailCodeExpired, EmailCodeUsed, EmailCodeVoided (the right code, after 5 wrong
+        ones or a newer start).
     """
     address = normalize_email(email)
     with transaction.atomic():
@@ -133,20 +142,25 @@ def verify_email_code(*, email: str, code: str) -> SignIn:
             .order_by("-created_at")
             .first()
         )
-        if record is None:
-            _reject(EmailCodeInvalid())
-        _check_usable(record)
-        presented = _hash_code(record.id, code.strip())
-        if hmac.compare_digest(presented, record.code_hash):
+        # Hash for an unknown address too: the same work whatever was sent.
+        presented = _hash_code(record.id if record else _NOTHING_SENT, code.strip())
+        expected = record.code_hash if record else _NOTHING_SENT_HASH
+        if hmac.compare_digest(presented, expected) and record is not None:
+            _check_usable(record)  # the right code may learn why it no longer works
             return _finish(record)
-        record.attempts += 1
-        failure: EmailCodeRejected = EmailCodeInvalid()
-        if record.attempts >= app_settings.EMAIL_CODE_MAX_ATTEMPTS:
-            record.voided_at = timezone.now()
-            failure = EmailCodeVoided("Too many wrong codes: this code is void.")
-        record.save(update_fields=["attempts", "voided_at"])
+        if record is not None and _unusable(record) is None:
+            _count_wrong_code(record)
     # Raised after the block commits: the wrong attempt must count.
-    _reject(failure)
+    _reject(EmailCodeInvalid())
+
+
+def _count_wrong_code(record: EmailCode) -> None:
+    """One more wrong code on a live record; the last allowed one voids it (silently: the
+    answer stays ``code_invalid``, and the right code then learns ``code_voided``)."""
+    record.attempts += 1
+    if record.attempts >= app_settings.EMAIL_CODE_MAX_ATTEMPTS:
+        record.voided_at = timezone.now()
+    record.save(update_fields=["attempts", "voided_at"])
 
 
 @_audited
@@ -201,24 +215,37 @@ def _finish(record: EmailCode) -> SignIn:
 
 
 def _user_for_address(address: str) -> Any:
-    user = user_by_email(address)
-    if user is None:
-        try:
-            with transaction.atomic():
-                user = _create_user(address)
-        except IntegrityError:  # signed up concurrently: use that account
-            user = user_by_email(address)
-            assert user is not None
+    user = user_by_email(address) or _sign_up(address)
     if not user.email_verified:
         user.email_verified = True  # the code proves control of the mailbox
         user.save(update_fields=["email_verified"])
     return user
 
 
-def _create_user(address: str) -> Any:
-    username = address[:150]
-    if user_by_username(username) is not None:
-        username = f"{address.split('@')[0][:130]}-{secrets.token_hex(4)}"
+def _sign_up(address: str) -> Any:
+    """A new user for ``address``, or the one a concurrent sign-up of it created."""
+    for username in _usernames_for(address):
+        try:
+            with transaction.atomic():
+                return _create_user(address, username=username)
+        except IntegrityError:
+            user = user_by_email(address)
+            if user is not None:  # the address signed up concurrently: use that account
+                return user
+            # Someone took the username meanwhile (in any case): try the next one.
+    raise IntegrityError("no free username for an email sign-up")
+
+
+def _usernames_for(address: str) -> list[str]:
+    """The address itself unless taken (case-insensitively), then random-suffixed names."""
+    local = address.split("@")[0][:130]
+    suffixed = [f"{local}-{secrets.token_hex(4)}" for _ in range(3)]
+    if user_by_username(address[:150]) is not None:
+        return suffixed
+    return [address[:150], *suffixed]
+
+
+def _create_user(address: str, *, username: str) -> Any:
     user = get_user_model()(username=username, email=address, email_verified=True)
     user.set_unusable_password()
     user.save(force_insert=True)

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from passkeys.models import Passkey
 from tests.passkeys.authenticator import SoftwareAuthenticator
-from tests.passkeys.conftest import LOGIN_OPTIONS, login
+from tests.passkeys.conftest import LOGIN_OPTIONS, LOGIN_VERIFY, bearer, login
 from tests.passkeys.test_registration import claims_of
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +98,30 @@ def test_without_session_true_no_cookie_is_set(
 
     assert response.status_code == 200
     assert "user_session_id" not in response.cookies
+
+
+def sign_in_with_session(client: APIClient, authenticator: SoftwareAuthenticator) -> str:
+    """A username-less sign-in with ``"session": true``; the new session cookie's value."""
+    options = client.post(LOGIN_OPTIONS, {}, format="json").json()
+    response = client.post(
+        LOGIN_VERIFY, {**authenticator.get(options), "session": True}, format="json"
+    )
+    assert response.status_code == 200
+    value: str = response.cookies["user_session_id"].value
+    return value
+
+
+def test_signing_in_again_with_a_session_ends_the_browsers_previous_session(
+    api_client: APIClient, authenticator: SoftwareAuthenticator, alice: dict[str, Any]
+) -> None:
+    first = sign_in_with_session(api_client, authenticator)
+    second = sign_in_with_session(api_client, authenticator)
+
+    replaced = second == first  # compared here: session ids never reach the test output
+    assert not replaced
+    assert api_client.get("/auth/web/me").status_code == 200
+    old_copy = APIClient()
+    old_copy.cookies["user_session_id"] = first
+    assert old_copy.get("/auth/web/me").status_code == 401
+    sessions = api_client.get("/auth/web/sessions", headers=bearer(alice["access_token"]))
+    assert len(sessions.json()) == 1

@@ -1,19 +1,34 @@
-"""Concurrent presentations of one ceremony response: exactly one wins (atomic GETDEL)."""
+"""Concurrent presentations of one ceremony response: exactly one wins (atomic GETDEL).
+
+Concurrent sign-ups of usernames equal but for case: the database keeps one.
+"""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.conf import settings as django_settings
+from django.db import connection, transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
+from authcore.models import User
 from authcore.store import shared_store
 from passkeys.models import Passkey
 from tests.passkeys.authenticator import SoftwareAuthenticator
-from tests.passkeys.conftest import LOGIN_OPTIONS, LOGIN_VERIFY, REGISTER_OPTIONS, register
+from tests.passkeys.conftest import (
+    LOGIN_OPTIONS,
+    LOGIN_VERIFY,
+    REGISTER_OPTIONS,
+    REGISTER_VERIFY,
+    Mailbox,
+    register,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,3 +92,100 @@ def test_a_challenge_lives_at_most_five_minutes_in_the_shared_store(
     assert len(names) == 1
     ttl = store.ttl(names[0])
     assert ttl is not None and 0 < ttl <= 300
+
+
+# --- usernames equal but for case, signed up at the same moment --------------------------
+
+
+def _blocked_on_locks() -> int:
+    """Transactions of this test database waiting for a lock."""
+    with connection.cursor() as cursor:
+        # Activity is a per-transaction snapshot: drop it, or the first count is all we see.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        (count,) = cursor.fetchone()
+    return int(count)
+
+
+def _wait_until_blocked(count: int) -> None:
+    # Bounded: without a case-insensitive constraint the second racer never blocks.
+    deadline = time.monotonic() + 5
+    while _blocked_on_locks() < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+@contextmanager
+def passkey_inserts_held() -> Iterator[Callable[[int], None]]:
+    """Hold every insert into the passkey table until the block ends.
+
+    A sign-up checks the username, inserts the user, then inserts the passkey: holding the
+    last step keeps every racer's transaction open after its check, the widest window two
+    real requests can hit. Yields ``wait_for(n)``: wait until ``n`` requests are blocked.
+    """
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {Passkey._meta.db_table} IN EXCLUSIVE MODE")
+        yield _wait_until_blocked
+
+
+def _post(path: str, body: dict[str, Any]) -> tuple[int, str]:
+    try:
+        response = Client().post(path, body, content_type="application/json")
+        return response.status_code, response.json().get("code", "")
+    finally:
+        connection.close()
+
+
+def _sign_up_body(username: str) -> dict[str, Any]:
+    client = Client()
+    options = client.post(REGISTER_OPTIONS, {"username": username}, content_type="application/json")
+    assert options.status_code == 200
+    device = SoftwareAuthenticator(
+        rp_id=django_settings.API_RP_ID, origin=django_settings.API_ORIGIN
+    )
+    body: dict[str, Any] = device.create(options.json())
+    return body
+
+
+def test_concurrent_sign_ups_of_carol_and_carol_in_another_case_make_one_user() -> None:
+    bodies = [_sign_up_body("Carol"), _sign_up_body("carol")]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        with passkey_inserts_held() as wait_for:
+            futures = [pool.submit(_post, REGISTER_VERIFY, body) for body in bodies]
+            wait_for(2)
+        results = sorted(future.result() for future in futures)
+
+    assert results == [(201, ""), (409, "username_taken")]
+    assert User.objects.filter(username__iexact="carol").count() == 1
+    assert Passkey.objects.count() == 1
+
+
+def test_an_email_sign_up_racing_a_passkey_sign_up_of_its_address_gets_its_own_username(
+    mailbox: Mailbox,
+) -> None:
+    passkey_body = _sign_up_body("Dave@Example.test")
+    Client().post(
+        "/api/auth/email/start", {"email": "dave@example.test"}, content_type="application/json"
+    )
+    email_body = {"email": "dave@example.test", "code": mailbox.code_for("dave@example.test")}
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        with passkey_inserts_held() as wait_for:
+            # The passkey sign-up inserts its user first, then waits; the email sign-up then
+            # tries the same username in lower case.
+            passkey: Future[tuple[int, str]] = pool.submit(_post, REGISTER_VERIFY, passkey_body)
+            wait_for(1)
+            email = pool.submit(_post, "/api/auth/email/verify", email_body)
+            wait_for(2)
+        results = (passkey.result(), email.result())
+
+    assert results == ((201, ""), (200, ""))
+    usernames = sorted(User.objects.values_list("username", flat=True))
+    assert len({name.lower() for name in usernames}) == 2
+    assert User.objects.get(email="dave@example.test").username.startswith("dave-")

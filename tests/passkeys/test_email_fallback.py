@@ -10,8 +10,10 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from authcore.models import User
+from passkeys.exceptions import EmailCodeInvalid
 from passkeys.models import EmailCode
-from tests.passkeys.conftest import Mailbox
+from tests.passkeys.authenticator import SoftwareAuthenticator
+from tests.passkeys.conftest import LOGIN_OPTIONS, LOGIN_VERIFY, Mailbox, bearer
 from tests.passkeys.test_registration import claims_of
 
 pytestmark = pytest.mark.django_db
@@ -117,19 +119,124 @@ def test_the_code_signs_in_once_and_then_the_link_is_dead_too(
     assert again.json()["code"] == link.json()["code"] == "code_used"
 
 
+def wrong_code(right: str) -> str:
+    return f"{(int(right) + 1) % 1_000_000:06d}"
+
+
 def test_five_wrong_codes_void_the_code(api_client: APIClient, mailbox: Mailbox) -> None:
     start(api_client, "alice@example.test")
     right = mailbox.code_for("alice@example.test")
-    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    wrong = wrong_code(right)
 
     answers = [verify(api_client, email="alice@example.test", code=wrong) for _ in range(5)]
     after = verify(api_client, email="alice@example.test", code=right)
 
-    assert [a.json()["code"] for a in answers] == ["code_invalid"] * 4 + ["code_voided"]
+    # Every wrong code reads "code_invalid", the 5th too; the right one then learns it is void.
+    assert [a.json()["code"] for a in answers] == ["code_invalid"] * 5
     assert all(a.status_code == 400 for a in answers)
     assert after.status_code == 400
     assert after.json()["code"] == "code_voided"
     assert not User.objects.filter(email="alice@example.test").exists()
+
+
+def test_four_wrong_codes_still_let_the_right_one_sign_in(
+    api_client: APIClient, mailbox: Mailbox
+) -> None:
+    start(api_client, "alice@example.test")
+    right = mailbox.code_for("alice@example.test")
+
+    for _ in range(4):
+        verify(api_client, email="alice@example.test", code=wrong_code(right))
+    response = verify(api_client, email="alice@example.test", code=right)
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("state", ["used", "voided", "expired", "fifth_wrong"])
+def test_a_wrong_code_answers_as_if_the_address_was_never_mailed(
+    api_client: APIClient, mailbox: Mailbox, settings: Any, state: str
+) -> None:
+    # Whatever happened to the address's latest code, a guess learns nothing about it.
+    if state == "expired":
+        settings.PASSKEY_EMAIL_CODE_TTL = 0
+    start(api_client, "victim@example.test")
+    right = mailbox.code_for("victim@example.test")
+    if state == "used":
+        assert verify(api_client, email="victim@example.test", code=right).status_code == 200
+    for _ in range({"voided": 5, "fifth_wrong": 4}.get(state, 0)):
+        verify(api_client, email="victim@example.test", code=wrong_code(right))
+
+    probe = verify(api_client, email="victim@example.test", code=wrong_code(right))
+    never = verify(api_client, email="nobody@example.test", code=wrong_code(right))
+
+    assert probe.status_code == never.status_code == 400
+    assert (
+        probe.json() == never.json() == {"detail": EmailCodeInvalid.detail, "code": "code_invalid"}
+    )
+
+
+@pytest.mark.parametrize(("state", "code"), [("used", "code_used"), ("expired", "code_expired")])
+def test_the_right_code_still_learns_why_it_no_longer_works(
+    api_client: APIClient, mailbox: Mailbox, settings: Any, state: str, code: str
+) -> None:
+    if state == "expired":
+        settings.PASSKEY_EMAIL_CODE_TTL = 0
+    start(api_client, "alice@example.test")
+    right = mailbox.code_for("alice@example.test")
+    if state == "used":
+        verify(api_client, email="alice@example.test", code=right)
+
+    response = verify(api_client, email="alice@example.test", code=right)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+
+
+def test_guessing_at_a_used_code_never_voids_or_reopens_it(
+    api_client: APIClient, mailbox: Mailbox
+) -> None:
+    start(api_client, "alice@example.test")
+    right = mailbox.code_for("alice@example.test")
+    verify(api_client, email="alice@example.test", code=right)
+
+    for _ in range(6):
+        verify(api_client, email="alice@example.test", code=wrong_code(right))
+    response = verify(api_client, email="alice@example.test", code=right)
+
+    assert response.json()["code"] == "code_used"
+
+
+def test_an_email_sign_in_with_a_session_ends_the_session_the_browser_held(
+    api_client: APIClient,
+    mailbox: Mailbox,
+    authenticator: SoftwareAuthenticator,
+    alice: dict[str, Any],
+) -> None:
+    # A shared computer: Alice signed in with a browser session, then Bob signs in by email.
+    options = api_client.post(LOGIN_OPTIONS, {}, format="json").json()
+    alices = api_client.post(
+        LOGIN_VERIFY, {**authenticator.get(options), "session": True}, format="json"
+    )
+    alice_cookie = alices.cookies["user_session_id"].value
+    start(api_client, "bob@example.test")
+
+    bobs = api_client.post(
+        VERIFY,
+        {
+            "email": "bob@example.test",
+            "code": mailbox.code_for("bob@example.test"),
+            "session": True,
+        },
+        format="json",
+    )
+
+    assert bobs.status_code == 200
+    assert api_client.get("/auth/web/me").json()["user"]["email"] == "bob@example.test"
+    replayed = APIClient()
+    replayed.cookies["user_session_id"] = alice_cookie
+    assert replayed.get("/auth/web/me").status_code == 401
+    alices_sessions = api_client.get("/auth/web/sessions", headers=bearer(alice["access_token"]))
+    assert alices_sessions.json() == []
 
 
 def test_an_expired_code_is_refused(api_client: APIClient, mailbox: Mailbox, settings: Any) -> None:

@@ -93,7 +93,9 @@ def test_another_users_passkey_is_not_found(
     assert Passkey.objects.get(pk=bob["credential"]["id"]).name == bob["credential"]["name"]
 
 
-@pytest.mark.parametrize("passkey_id", ["not-a-uuid", "00000000-0000-0000-0000-000000000000"])
+@pytest.mark.parametrize(
+    "passkey_id", ["not-a-uuid", "00000000-0000-0000-0000-000000000000", "0" * 33]
+)
 def test_an_unknown_passkey_id_is_not_found(
     api_client: APIClient, alice: dict[str, Any], passkey_id: str
 ) -> None:
@@ -102,6 +104,30 @@ def test_an_unknown_passkey_id_is_not_found(
     )
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [str.upper, lambda uuid: uuid.replace("-", ""), lambda uuid: f"urn:uuid:{uuid}"],
+    ids=["upper case", "no hyphens", "urn"],
+)
+def test_any_spelling_patch_accepts_also_removes_the_passkey(
+    api_client: APIClient,
+    authenticator: SoftwareAuthenticator,
+    alice: dict[str, Any],
+    spelling: Any,
+) -> None:
+    second_device = SoftwareAuthenticator(rp_id=authenticator.rp_id, origin=authenticator.origin)
+    add_passkey(api_client, second_device, alice["access_token"])
+    url = f"/api/passkeys/{spelling(alice['credential']['id'])}"
+    headers = bearer(alice["access_token"])
+
+    renamed = api_client.patch(url, {"name": "Old laptop"}, format="json", headers=headers)
+    removed = api_client.delete(url, headers=headers)
+
+    assert renamed.status_code == 200
+    assert removed.status_code == 204
+    assert not Passkey.objects.filter(pk=alice["credential"]["id"]).exists()
 
 
 def test_a_user_removes_one_of_two_passkeys_and_it_no_longer_signs_in(

@@ -76,6 +76,15 @@ def test_a_provider_token_opens_api_me_and_provisions_the_user(api_client, mint,
     assert _me(api_client, mint()).json()["id"] == body["id"]
 
 
+def test_subjects_differing_only_in_case_are_two_users_with_distinct_usernames(api_client, mint):
+    # A provider's subjects are case-sensitive; usernames are not (one identity per spelling).
+    upper = _me(api_client, mint(sub="Bob", email=None)).json()
+    lower = _me(api_client, mint(sub="bob", email=None)).json()
+    assert upper["id"] != lower["id"]
+    assert upper["username"].lower() != lower["username"].lower()
+    assert _me(api_client, mint(sub="Bob", email=None)).json()["id"] == upper["id"]
+
+
 def test_an_es256_provider_token_is_accepted(api_client, mint):
     assert _me(api_client, mint(algorithm="ES256")).status_code == 200
 

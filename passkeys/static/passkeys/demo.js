@@ -28,7 +28,7 @@
     authentication_failed: "Please sign in again.",
     permission_denied: "You are not allowed to do that.",
     rate_limited: "Too many attempts. Please wait a little and try again.",
-    code_invalid: "That code or link is not right. Check the latest email and try again.",
+    code_invalid: "That code or link is not right. Check the latest email and try again (after 5 wrong codes, send a new code).",
     code_expired: "That code or link has expired. Send a new code.",
     code_used: "That code or link was already used. Send a new code.",
     code_voided: "That code can no longer be used (too many tries, or a newer one was sent). Send a new code.",

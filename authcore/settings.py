@@ -301,9 +301,12 @@ DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localh
 REST_FRAMEWORK = {
     # "Bearer or session" everywhere a user acts: Authcore tokens (and provider-issued JWTs,
     # told apart by iss), then the browser-session cookie with its CSRF check.
+    # The provider class first: it takes exactly the Bearer JWTs of configured providers
+    # (exact issuer, well-formed entry), and Authcore's class every other Bearer token, so no
+    # token falls between the two (a forgery is always 401 invalid_token).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "tokens.authentication.BearerTokenAuthentication",
         "sessions_app.authentication.ProviderBearerAuthentication",
+        "tokens.authentication.BearerTokenAuthentication",
         "sessions_app.authentication.SessionCookieAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],

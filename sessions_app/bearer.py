@@ -44,6 +44,8 @@ class ProviderBearerAuthentication(BaseAuthentication):
     """Bearer JWTs of configured OpenID providers; ``request.auth`` is a ``ProviderToken``."""
 
     def authenticate(self, request: Request) -> tuple[Any, ProviderToken] | None:
+        if not app_settings.OIDC_PROVIDERS:
+            return None  # first in line for every request: nothing to do without providers
         scheme, _, raw = get_authorization_header(request).decode("latin-1").partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
             return None

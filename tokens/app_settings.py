@@ -65,16 +65,6 @@ class _Settings:
         ahead = int(self.PUBLISH_AHEAD.total_seconds())
         return max(0, min(300, ahead // 2))
 
-    @property
-    def OIDC_ISSUERS(self) -> frozenset[str]:
-        """Issuers of the configured OpenID providers (their JWTs are not ours)."""
-        providers = getattr(settings, "OIDC_PROVIDERS", []) or []
-        return frozenset(
-            str(p["issuer"]).rstrip("/")
-            for p in providers
-            if isinstance(p, dict) and p.get("issuer")
-        )
-
 
 _settings = _Settings()
 

@@ -6,17 +6,17 @@ without a query (``tokens.internal.state_cache.user_from_snapshot``): ``id``, ``
 are loaded, every other field is deferred (fetched on first access) and ``save()`` writes only
 loaded fields. ``request.auth`` is the ``VerifiedToken``.
 
-A JWT whose (unverified) ``iss`` is a configured OpenID provider's is not ours: this class
-returns None and lets the sessions app's provider-bearer authentication decide.
+Every Bearer token that reaches this class is verified as ours: the sessions app's
+provider-bearer authentication runs first (``DEFAULT_AUTHENTICATION_CLASSES``) and takes the
+JWTs of configured OpenID providers, so a token neither class accepts is always 401
+``invalid_token`` (one rule decides whose a token is, not two that could disagree).
 """
 
 from __future__ import annotations
 
-import jwt
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
-from tokens import app_settings
 from tokens.exceptions import InvalidToken
 from tokens.internal.verification import VerifiedToken
 from tokens.services import verify_token
@@ -31,18 +31,6 @@ def bearer_credentials(request: Request) -> str | None:
     return credentials.strip()
 
 
-def _issued_by_provider(raw: str) -> bool:
-    issuers = app_settings.OIDC_ISSUERS
-    if not issuers:
-        return False
-    try:
-        # Only to route the token: nothing here is trusted.
-        issuer = jwt.decode(raw, options={"verify_signature": False}).get("iss")
-    except jwt.PyJWTError:
-        return False
-    return isinstance(issuer, str) and issuer.rstrip("/") in issuers
-
-
 class BearerTokenAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[object, VerifiedToken] | None:
         raw = bearer_credentials(request)
@@ -50,8 +38,6 @@ class BearerTokenAuthentication(BaseAuthentication):
             return None
         if not raw:
             raise InvalidToken("malformed")
-        if _issued_by_provider(raw):
-            return None
         verified = verify_token(raw)
         return verified.user, verified
 

@@ -19,11 +19,13 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from rest_framework.test import APIClient
 
 from authcore.store import shared_store
 from sessions_app.models import OidcIdentity
 from sessions_app.oidc.discovery import issuer_key
 from tests.sessions_app.oidc_peer import CLIENT_ID
+from tests.tokens import forge
 
 
 @pytest.fixture
@@ -173,3 +175,33 @@ def test_a_rotated_provider_key_is_refetched_once_and_not_again_right_away(
     assert _me(api_client, mint()).status_code == 200  # refetched, key found
     store.set(cache_key, stale, 3600)  # as if the rotation happened again at once
     _refused(_me(api_client, mint()))  # no second refetch within the interval
+
+
+@pytest.mark.parametrize(
+    "provider, presented",
+    [
+        (
+            {"name": "idp", "issuer": "https://idp.example/", "client_id": "app"},
+            "https://idp.example",
+        ),
+        (
+            {"name": "idp", "issuer": "https://idp.example", "client_id": "app"},
+            "https://idp.example/",
+        ),
+        ({"name": "idp", "issuer": "https://idp.example"}, "https://idp.example"),  # no client_id
+    ],
+)
+def test_a_forged_token_naming_a_provider_like_issuer_is_401_invalid_token(
+    db, settings, provider, presented
+):
+    """Whose a token is was decided twice (trailing slash ignored on one side, ill-formed
+    providers counted on one side only): a token neither side claimed slipped through as
+    anonymous, or as the session cookie's user, and no failure was counted."""
+    settings.OIDC_PROVIDERS = [provider]
+    forged = forge.signed_with(forge.attacker_key(), {"iss": presented, "sub": "x"}, kid="k")
+
+    response = APIClient().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {forged}")
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_token"
+    assert response["WWW-Authenticate"].startswith('Bearer error="invalid_token"')

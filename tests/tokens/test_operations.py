@@ -91,17 +91,17 @@ def test_the_beat_task_rotates_keys() -> None:
     assert activated == [SigningKey.objects.get(state="current").kid]
 
 
-def test_a_jwt_from_a_configured_provider_is_left_to_the_sessions_app(
+def test_a_bearer_token_is_ours_unless_a_configured_provider_takes_it(
     user: User, settings: Any
 ) -> None:
-    settings.OIDC_PROVIDERS = [{"name": "idp", "issuer": "https://idp.example"}]
+    """Authcore's class verifies every token it sees (the provider class runs first and keeps
+    its own): a JWT naming a provider's issuer that reaches it is a forgery of ours."""
+    settings.OIDC_PROVIDERS = [{"name": "idp", "issuer": "https://idp.example", "client_id": "a"}]
     foreign = forge.signed_with(
         forge.attacker_key(), {"iss": "https://idp.example", "sub": "x"}, kid="idp-key"
     )
     request = Request(APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {foreign}"))
-    assert BearerTokenAuthentication().authenticate(request) is None  # not ours: step aside
-    settings.OIDC_PROVIDERS = []
-    with pytest.raises(InvalidToken):  # without that provider it is a forgery of ours
+    with pytest.raises(InvalidToken):
         BearerTokenAuthentication().authenticate(request)
     ours = services.issue_token(user=user, kind="client")
     assert jwt.get_unverified_header(ours.raw)["kid"]

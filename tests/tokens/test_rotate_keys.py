@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import io
 import threading
+import time
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import jwt
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from rest_framework.test import APIClient
 
 from authcore.models import AuditEvent, User
+from authcore.store import reset_shared_store
 from tests.tokens.conftest import Clock
 from tokens import services
 from tokens.exceptions import InvalidToken
@@ -294,3 +298,52 @@ def test_four_instances_rotating_at_once_create_one_key(
         thread.join()
     assert errors == []
     assert SigningKey.objects.count() == before + 1
+
+
+@pytest.fixture
+def no_redis() -> Iterator[None]:
+    """This process runs without Redis (REDIS_URL unset: the in-memory mode)."""
+    real = django_settings.REDIS_URL
+    django_settings.REDIS_URL = ""
+    reset_shared_store()
+    try:
+        yield
+    finally:
+        django_settings.REDIS_URL = real
+        reset_shared_store()
+
+
+def _stale_after_revoking(user: User) -> tuple[str, keyset.KeySet]:
+    """Revoke the signing key, then put back the view loaded just before: what another
+    process without Redis still holds (it re-reads the database once its view is 1 s old)."""
+    revoked = signing_kid(user)
+    stale = keyset.cached()
+    assert stale is not None
+    services.revoke_key(kid=revoked)
+    keyset._keyset = stale
+    return revoked, stale
+
+
+def test_without_redis_a_stale_process_refuses_its_own_tokens_of_a_revoked_key(
+    user: User, no_redis: None
+) -> None:
+    revoked, _ = _stale_after_revoking(user)
+    token = services.issue_token(user=user, kind="client")
+    assert jwt.get_unverified_header(token.raw)["kid"] == revoked  # its view is under 1 s old
+
+    with pytest.raises(InvalidToken):
+        services.verify_token(token.raw)
+
+
+def test_without_redis_signing_leaves_a_revoked_key_within_a_second(
+    user: User, no_redis: None
+) -> None:
+    """A process that looked at 0.8 s (its view then under a second old) must not wait for
+    another check interval: at 1.1 s it signs with a fresh key."""
+    revoked, stale = _stale_after_revoking(user)
+    time.sleep(max(0.0, stale.loaded_at + 0.8 - time.monotonic()))
+    signing_kid(user)
+
+    time.sleep(max(0.0, stale.loaded_at + 1.1 - time.monotonic()))
+
+    assert signing_kid(user) != revoked

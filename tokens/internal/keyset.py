@@ -201,8 +201,12 @@ def checked() -> KeySet:
 
 
 def for_documents() -> KeySet:
-    """The view for the JWKS: checked at most every ``DOCUMENT_CHECK_INTERVAL``."""
+    """The view for the JWKS: checked at most every ``DOCUMENT_CHECK_INTERVAL``. Without
+    Redis, ``without_redis`` alone paces the reloads (no check costs I/O there, and a second
+    gate would let a revoked key sign for up to 1.5 s instead of one)."""
     global _document_checked_at
+    if shared_store().redis is None:
+        return without_redis()
     keyset = _keyset
     now = time.monotonic()
     if keyset is not None and now - _document_checked_at < DOCUMENT_CHECK_INTERVAL:

@@ -235,9 +235,18 @@ def _from_database(claims: dict[str, Any], kid: str, client: Any, epoch: bytes |
     """The token's record and user from the database (cache miss or Redis down); ``epoch`` is
     the cache epoch the MGET read before this query."""
     jti = claims["jti"]
-    record = TokenRecord.objects.select_related("user").filter(jti=jti).first()
+    records = TokenRecord.objects.select_related("user").filter(jti=jti)
+    if client is None:  # no key-set version to compare: the key's state comes with the record
+        records = records.select_related("signing_key").defer(
+            "signing_key__private_key_encrypted", "signing_key__public_jwk"
+        )
+    record = records.first()
     if record is None or str(record.user_id) != claims["sub"] or record.signing_key_id != kid:
         raise InvalidToken("unknown_token")
+    if client is None and record.signing_key.state not in keyset.PUBLISHED_STATES:
+        # Without Redis this process's view may be up to a second old: a key revoked
+        # meanwhile is refused here, even for a token this very process signed with it.
+        raise InvalidToken("unknown_key")
     user = record.user
     if client is not None:
         state_cache.fill(

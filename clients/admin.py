@@ -2,18 +2,28 @@
 
 An API key exists in clear only in the response that creates or rotates it: the confirmation
 page rendered here, never a message, session or log entry. Hashes are not admin fields at all.
+
+That page is the answer to a POST, so a browser reload would send the POST again: create a
+second client, or rotate again (killing the key just copied). Each form that creates or
+rotates carries a single-use token (``once``) kept in the staff member's session; a POST whose
+token was used is refused with a message and changes nothing. A bulk rotation runs in one
+transaction: if any rotation fails, none happened (no key is lost unseen).
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from clients.exceptions import ClientNotFound
 from clients.models import Client, ClientUser
 from clients.services import (
     ClientWithKey,
@@ -24,6 +34,51 @@ from clients.services import (
 )
 
 _NEW_KEY_ATTRIBUTE = "_authcore_new_api_key"
+_ONCE_SESSION_KEY = "clients_admin_once"
+_ONCE_KEPT = 20  # unused tokens kept per session (open forms in other tabs)
+_ALREADY_DONE = (
+    "This form was already submitted (the page was reloaded?); nothing was changed again. "
+    "A key is shown only once: rotate again if it was not copied."
+)
+
+
+def _issue_once(request: HttpRequest) -> str:
+    """A single-use token for one create or rotate form, remembered in the session."""
+    token = secrets.token_urlsafe(16)
+    pending = list(request.session.get(_ONCE_SESSION_KEY, []))[-(_ONCE_KEPT - 1) :]
+    request.session[_ONCE_SESSION_KEY] = [*pending, token]
+    return token
+
+
+def _once_pending(request: HttpRequest) -> bool:
+    return request.POST.get("once", "") in request.session.get(_ONCE_SESSION_KEY, [])
+
+
+def _consume_once(request: HttpRequest) -> bool:
+    """Use up the POST's token; False if it was never issued or is already used."""
+    token = request.POST.get("once", "")
+    pending = list(request.session.get(_ONCE_SESSION_KEY, []))
+    if not token or token not in pending:
+        return False
+    pending.remove(token)
+    request.session[_ONCE_SESSION_KEY] = pending
+    return True
+
+
+class ClientAddForm(forms.ModelForm):
+    """The add form, with the single-use token; ``request`` is bound by ``get_form``."""
+
+    once = forms.CharField(widget=forms.HiddenInput, required=False)
+    request: HttpRequest | None = None
+
+    class Meta:
+        model = Client
+        fields = ("name",)
+
+    def clean_once(self) -> str:
+        if self.request is not None and not _once_pending(self.request):
+            raise forms.ValidationError(_ALREADY_DONE)
+        return str(self.cleaned_data.get("once", ""))
 
 
 def _adopt(target: Client, source: Client) -> None:
@@ -54,12 +109,24 @@ class ClientAdmin(admin.ModelAdmin):
         return client.key_prefix if client.key_id else "(created on save)"
 
     def get_fields(self, request: HttpRequest, obj: Client | None = None) -> Any:
-        return ("name",) if obj is None else self.fields
+        return ("name", "once") if obj is None else self.fields
+
+    def get_form(
+        self, request: HttpRequest, obj: Client | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is not None:
+            return super().get_form(request, obj, change=change, **kwargs)
+        form = super().get_form(request, obj, change=change, form=ClientAddForm, **kwargs)
+        return type("BoundClientAddForm", (form,), {"request": request})
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {**super().get_changeform_initial_data(request), "once": _issue_once(request)}
 
     def save_model(self, request: HttpRequest, obj: Client, form: Any, change: bool) -> None:
         if change:
             obj.save(update_fields=["name"])
             return
+        _consume_once(request)  # the form checked it is pending
         created = create_client(name=obj.name, actor=request.user)
         _adopt(obj, created.client)
         setattr(request, _NEW_KEY_ATTRIBUTE, created)
@@ -103,13 +170,21 @@ class ClientAdmin(admin.ModelAdmin):
                 "clients": list(queryset),
                 "action": "rotate_key",
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "once": _issue_once(request),
             }
             return TemplateResponse(
                 request, "admin/clients/client/rotate_confirmation.html", context
             )
-        rotated = [
-            rotate_client_key(client_id=str(client.pk), actor=request.user) for client in queryset
-        ]
+        if not _consume_once(request):
+            self.message_user(request, _ALREADY_DONE, messages.WARNING)
+            return None
+        rotated: list[ClientWithKey] = []
+        with transaction.atomic():  # all or none: no key is replaced without being shown
+            for client in queryset:
+                try:
+                    rotated.append(rotate_client_key(client_id=str(client.pk), actor=request.user))
+                except ClientNotFound:  # deleted since it was selected
+                    continue
         return self._show_keys(request, rotated, title="API keys rotated")
 
     @admin.action(description="Revoke every token of the selected clients", permissions=["change"])

@@ -156,7 +156,9 @@ def rotate_client_key(*, client_id: str, actor: Any = MASTER_ACTOR) -> ClientWit
         found = client_by_id(client_id)
         if found is None:
             raise ClientNotFound()
-        client = Client.objects.select_for_update().get(pk=found.pk)
+        client = Client.objects.select_for_update().filter(pk=found.pk).first()
+        if client is None:  # deleted since it was read
+            raise ClientNotFound()
         client.key_id = generated.lookup_id
         client.key_hash = generated.hashed
         client.key_rotated_at = timezone.now()

@@ -77,11 +77,36 @@ class World:
     browser: Any = field(repr=False)  # tests.sessions_app.conftest.Browser
 
 
+ONCE_IN_PAGE = re.compile(rb'name="once" value="([^"]+)"')
+
+
+def once_of(page: Any) -> str:
+    """The single-use token of a create or rotate form (clients/admin.py)."""
+    (token,) = ONCE_IN_PAGE.findall(page.content)
+    return str(token.decode())
+
+
+def add_client_in_admin(staff: Client, name: str) -> Any:
+    """Fill in and send the admin's add form, as a browser does (GET, then POST)."""
+    form = staff.get("/admin/clients/client/add/")
+    return staff.post("/admin/clients/client/add/", {"name": name, "once": once_of(form)})
+
+
+def rotate_in_admin(staff: Client, pks: list[Any]) -> Any:
+    """Run the rotate action and confirm it, as a browser does; returns the key page."""
+    action = {"action": "rotate_key", "_selected_action": [str(pk) for pk in pks], "index": "0"}
+    confirm = staff.post("/admin/clients/client/", action)
+    assert confirm.status_code == 200, confirm.content[:300]
+    return staff.post(
+        "/admin/clients/client/", {**action, "confirm": "yes", "once": once_of(confirm)}
+    )
+
+
 def create_client_in_admin(staff: Client, name: str) -> tuple[str, str]:
     """Add a client on the admin's add form; returns (client id, the key shown once)."""
     from clients.models import Client as ClientModel
 
-    page = staff.post("/admin/clients/client/add/", {"name": name})
+    page = add_client_in_admin(staff, name)
     assert page.status_code == 200, page.content[:500]
     keys = API_KEY_IN_PAGE.findall(page.content)
     assert len(keys) == 1

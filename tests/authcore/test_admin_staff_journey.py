@@ -20,6 +20,7 @@ from tests.authcore.admin_fixtures import (  # noqa: F401 (fixtures)
     API_KEY_IN_PAGE,
     World,
     master_configured,
+    rotate_in_admin,
     staff,
     viewer,
     world,
@@ -55,7 +56,7 @@ def test_rotating_a_key_shows_the_new_one_once_and_the_old_one_stops_working(
 ) -> None:
     confirm = act(staff, "/admin/clients/client/", "rotate_key", [world.backend.id])
     assert confirm.status_code == 200 and b"Rotate API keys?" in confirm.content
-    shown = act(staff, "/admin/clients/client/", "rotate_key", [world.backend.id], confirm="yes")
+    shown = rotate_in_admin(staff, [world.backend.id])
     (new_key,) = API_KEY_IN_PAGE.findall(shown.content)
     api = APIClient()
     old = api.post(
@@ -152,7 +153,7 @@ def test_staff_end_a_browser_session_and_the_browser_is_signed_out(
 def test_the_audit_trail_is_searchable_and_can_be_neither_edited_nor_deleted(
     staff: Client, world: World
 ) -> None:
-    act(staff, "/admin/clients/client/", "rotate_key", [world.backend.id], confirm="yes")
+    rotate_in_admin(staff, [world.backend.id])
     listing = staff.get("/admin/authcore/auditevent/", {"q": "client.key_rotated"})
     assert listing.status_code == 200
     assert b'<td class="field-action">client.key_rotated</td>' in listing.content

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
 from clients.models import Client, ClientUser
+from tests.authcore.admin_fixtures import add_client_in_admin, once_of
 from tests.clients.conftest import create_user, get_token
 
 # Real commits: revocation reaches Redis in transaction.on_commit, as in production.
@@ -46,7 +47,7 @@ def _pages(staff, client_obj: Client) -> str:
 
 
 def test_creating_a_client_shows_its_key_once_and_never_again(staff):
-    response = staff.post("/admin/clients/client/add/", {"name": "Shop"})
+    response = add_client_in_admin(staff, "Shop")
     assert response.status_code == 200
     page = response.content.decode()
     keys = KEY_PATTERN.findall(page)
@@ -63,7 +64,7 @@ def test_creating_a_client_shows_its_key_once_and_never_again(staff):
 
 
 def test_the_key_from_the_admin_works_over_the_api(staff, api_client):
-    page = staff.post("/admin/clients/client/add/", {"name": "Shop"}).content.decode()
+    page = add_client_in_admin(staff, "Shop").content.decode()
     api_key = KEY_PATTERN.findall(page)[0]
     response = api_client.post(
         "/api/users", {"identifier": "x"}, format="json", headers={"x-api-key": api_key}
@@ -79,7 +80,9 @@ def test_rotating_in_the_admin_asks_first_then_shows_the_new_key_once(staff, api
     assert "Yes, rotate" in confirm.content.decode()
     assert Client.objects.get(pk=backend.id).key_id == client_obj.key_id  # nothing yet
 
-    done = staff.post("/admin/clients/client/", {**action, "confirm": "yes"})
+    done = staff.post(
+        "/admin/clients/client/", {**action, "confirm": "yes", "once": once_of(confirm)}
+    )
     keys = KEY_PATTERN.findall(done.content.decode())
     assert len(keys) == 1
     new_key = keys[0]
@@ -186,3 +189,33 @@ def test_deleting_client_users_in_bulk_ends_only_their_tokens(
     assert not ClientUser.objects.filter(pk=client_user.pk).exists()
     assert api_client.get("/api/me", headers=bearer.headers).status_code == 401
     assert api_client.get("/api/me", headers=bobs.headers).status_code == 200
+
+
+def test_reloading_the_page_that_shows_a_created_clients_key_creates_nothing(staff):
+    form = staff.get("/admin/clients/client/add/")
+    post = {"name": "Shop", "once": once_of(form)}
+    assert KEY_PATTERN.findall(staff.post("/admin/clients/client/add/", post).content.decode())
+
+    reloaded = staff.post("/admin/clients/client/add/", post)  # the browser sends it again
+
+    assert Client.objects.filter(name="Shop").count() == 1
+    assert not KEY_PATTERN.findall(reloaded.content.decode())
+    assert "already submitted" in reloaded.content.decode()
+
+
+def test_reloading_the_page_that_shows_a_rotated_key_leaves_that_key_working(
+    staff, api_client, backend
+):
+    action = {"action": "rotate_key", ACTION_CHECKBOX_NAME: [backend.id]}
+    confirm = staff.post("/admin/clients/client/", action)
+    post = {**action, "confirm": "yes", "once": once_of(confirm)}
+    (new_key,) = KEY_PATTERN.findall(staff.post("/admin/clients/client/", post).content.decode())
+
+    reloaded = staff.post("/admin/clients/client/", post, follow=True)
+
+    assert not KEY_PATTERN.findall(reloaded.content.decode())
+    assert "already submitted" in reloaded.content.decode()
+    created = api_client.post(
+        "/api/users", {"identifier": "y"}, format="json", headers={"x-api-key": new_key}
+    )
+    assert created.status_code == 201

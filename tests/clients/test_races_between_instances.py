@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
 from django.db import connection, transaction
@@ -119,3 +120,45 @@ def test_a_key_rehashed_while_another_instance_rotates_it_leaves_the_new_key_wor
     assert created.status_code == 201
     old = api_client.post("/api/users", {"identifier": "c"}, format="json", headers=backend.headers)
     assert old.status_code == 401
+
+
+def test_rotating_a_key_while_another_instance_deletes_the_client_is_a_404(api_client, master):
+    """The rotation reads the client, then waits for its row lock, held by a deletion on
+    another connection; once the deletion commits there is nothing to rotate."""
+    backend = create_backend(api_client, master, "shop")
+    holding, release = threading.Event(), threading.Event()
+    answers: list[Any] = []
+
+    def delete_and_hold() -> None:
+        try:
+            with transaction.atomic():
+                client = Client.objects.select_for_update().get(pk=backend.id)
+                holding.set()
+                release.wait(10)
+                delete_client(client=client)
+        finally:
+            connection.close()
+
+    def rotate() -> None:
+        try:
+            answers.append(
+                APIClient().post(f"/api/clients/{backend.id}/rotate-key", headers=master)
+            )
+        finally:
+            connection.close()
+
+    deleter = threading.Thread(target=delete_and_hold)
+    deleter.start()
+    assert holding.wait(10)
+    rotator = threading.Thread(target=rotate)
+    rotator.start()
+    try:
+        _wait_until_blocked_on_a_lock()
+    finally:
+        release.set()
+        deleter.join()
+        rotator.join()
+
+    (answer,) = answers
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "not_found"

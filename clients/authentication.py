@@ -76,6 +76,12 @@ class PresentedApiKey:
 
     value: str = field(repr=False)
     ip: str
+    fallback: bool = False  # no x-api-key header: the deployment's CLIENT_API_KEY
+
+
+def sent_no_api_key(request: HttpRequest | Request) -> bool:
+    """No ``x-api-key`` header: ``CLIENT_API_KEY``, if any, stands in (anyone may do that)."""
+    return not (request.META.get("HTTP_X_API_KEY") or "").strip()
 
 
 class DeferredApiKeyAuthentication(ApiKeyOrFallbackAuthentication):
@@ -85,7 +91,9 @@ class DeferredApiKeyAuthentication(ApiKeyOrFallbackAuthentication):
         presented = self._presented(request)
         if presented is None:
             return None
-        return None, PresentedApiKey(value=presented, ip=client_ip(request))
+        return None, PresentedApiKey(
+            value=presented, ip=client_ip(request), fallback=sent_no_api_key(request)
+        )
 
 
 def _origin_allowed(request: Request) -> bool:

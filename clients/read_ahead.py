@@ -17,7 +17,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, UnreadablePostError
 
 from authcore.client_ip import client_ip
-from clients.authentication import presented_api_key
+from clients.authentication import presented_api_key, sent_no_api_key
 from clients.internal.credential_hashing import parse_api_key
 from clients.internal.lockout import api_key_subject, user_secret_subject
 from clients.selectors import known_client_id
@@ -38,7 +38,8 @@ def token_exchange_names(request: HttpRequest) -> list[str]:
     client_id = known_client_id(parsed.lookup_id) if parsed.lookup_id else None
     identifier = _identifier(request) if client_id is not None else None
     if client_id is not None and identifier is not None:
-        user = user_secret_subject(client_id, identifier)
+        anonymous_ip = client_ip(request) if sent_no_api_key(request) else ""
+        user = user_secret_subject(client_id, identifier, anonymous_ip=anonymous_ip)
         names += [user.lock_name, user.failures_name]
     return names
 

@@ -374,7 +374,13 @@ class AuthenticatedExchange:
 
 
 def authenticate_client_and_user(
-    *, presented: str, ip: str, identifier: str, secret: str, token_ttl: int
+    *,
+    presented: str,
+    ip: str,
+    identifier: str,
+    secret: str,
+    token_ttl: int,
+    fallback: bool = False,
 ) -> AuthenticatedExchange:
     """``POST /api/tokens``: the API key and the user's credentials, checked together.
 
@@ -383,7 +389,9 @@ def authenticate_client_and_user(
     store round trip (both lockout subjects in one MGET, once this process knows the
     client id of the key's lookup id) and one SQL statement (client and user joined). The
     API key's lock is honoured first; the user's lock only once the key has matched, so a
-    wrong key learns nothing about the user's lock.
+    wrong key learns nothing about the user's lock. With ``fallback`` (no ``x-api-key``: the
+    deployment's ``CLIENT_API_KEY``) the user's failures are counted per client IP as well
+    (``user_secret_subject``).
 
     Once both lockout states are known before the statement, that one statement also records
     a token of ``token_ttl`` seconds when the credentials match and the user is not locked
@@ -400,8 +408,9 @@ def authenticate_client_and_user(
     api_subject = api_key_subject(parsed.lookup_id, ip)
     known_id = known_client_id(parsed.lookup_id) if parsed.lookup_id else None
     subjects = [api_subject]
+    anonymous_ip = ip if fallback else ""
     if known_id is not None:
-        subjects.append(user_secret_subject(known_id, identifier))
+        subjects.append(user_secret_subject(known_id, identifier, anonymous_ip=anonymous_ip))
     states = read_lock_states(*subjects)
     raise_if_locked(states[0])
 
@@ -430,7 +439,9 @@ def authenticate_client_and_user(
         )
     try:
         found = client_and_user_of_rows(rows)
-        client_user = _check_client_and_user(found, parsed, api_subject, states, identifier, secret)
+        client_user = _check_client_and_user(
+            found, parsed, api_subject, states, identifier, secret, anonymous_ip
+        )
     except BaseException:
         if pending is not None:
             discard_pending(pending)
@@ -451,6 +462,7 @@ def _check_client_and_user(
     states: list[LockState],
     identifier: str,
     secret: str,
+    anonymous_ip: str,
 ) -> ClientUser:
     """The checks of ``authenticate_client_and_user`` on what its statement found."""
     if found is None:
@@ -468,7 +480,7 @@ def _check_client_and_user(
     if states[0].has_failures:
         clear_failures([api_subject])
 
-    user_subject = user_secret_subject(str(client.pk), identifier)
+    user_subject = user_secret_subject(str(client.pk), identifier, anonymous_ip=anonymous_ip)
     if len(states) > 1 and states[1].subject == user_subject:
         user_state = states[1]
     else:  # first request of this process for this key: read the user's lock now

@@ -50,7 +50,13 @@ def issue_client_token(
 
 
 def issue_token_for_api_key(
-    *, presented: str, ip: str, identifier: str, secret: str, expires_in: int | None = None
+    *,
+    presented: str,
+    ip: str,
+    identifier: str,
+    secret: str,
+    expires_in: int | None = None,
+    fallback: bool = False,
 ) -> IssuedToken:
     """``POST /api/tokens`` in one pass: API key, user credentials, token.
 
@@ -68,7 +74,12 @@ def issue_token_for_api_key(
         authenticate_api_key(presented=presented, ip=ip)
         raise ExpiresInTooLarge()
     exchange = authenticate_client_and_user(
-        presented=presented, ip=ip, identifier=identifier, secret=secret, token_ttl=ttl
+        presented=presented,
+        ip=ip,
+        identifier=identifier,
+        secret=secret,
+        token_ttl=ttl,
+        fallback=fallback,
     )
     if exchange.pending is not None:  # recorded by the lookup's own statement
         return sign_pending(exchange.pending)

@@ -6,6 +6,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers as drf_serializers
+from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -124,7 +125,12 @@ class TokenCreateView(APIView):
     def post(self, request: Request) -> Response:
         key = request.auth
         assert isinstance(key, PresentedApiKey)
-        data = s.plain_token_create_input(request.data)
+        try:
+            sent = request.data
+        except ParseError:  # a bad key is still a 401 before a bad body, as everywhere
+            authenticate_api_key(presented=key.value, ip=key.ip)
+            raise
+        data = s.plain_token_create_input(sent)
         if data is None:  # anything but the plain body: the serializer, for its exact errors
             serializer = s.TokenCreateInput(data=request.data)
             if not serializer.is_valid():
@@ -138,6 +144,7 @@ class TokenCreateView(APIView):
             identifier=data["identifier"],
             secret=data["secret"],
             expires_in=data.get("expires_in"),
+            fallback=key.fallback,
         )
         body = {
             "access_token": issued.raw,

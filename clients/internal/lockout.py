@@ -61,7 +61,12 @@ def api_key_subject(lookup_id: str | None, ip: str) -> Subject:
     return Subject("api_key", (lookup_id or "-", client_network(ip)))
 
 
-def user_secret_subject(client_id: str, identifier: str) -> Subject:
+def user_secret_subject(client_id: str, identifier: str, *, anonymous_ip: str = "") -> Subject:
+    """Per (client, identifier); for a caller without a key of its own (the deployment's
+    ``CLIENT_API_KEY`` stood in), per (client, identifier, client IP) instead: anyone may send
+    such requests, and their failures must not lock the user for the client's own backend."""
+    if anonymous_ip:
+        return Subject("user_secret", (client_id, identifier, client_network(anonymous_ip)))
     return Subject("user_secret", (client_id, identifier))
 
 

@@ -230,3 +230,65 @@ def test_a_burst_of_parallel_master_guesses_gets_only_the_allowed_number_checked
 
     assert sorted(statuses) == [401] * MAX_FAILURES + [429] * (20 - MAX_FAILURES)
     _assert_locked(APIClient().post("/api/clients", {"name": "x"}, format="json", headers=master))
+
+
+def test_anonymous_failures_through_client_api_key_do_not_lock_the_user_for_the_clients_backend(
+    api_client, backend, settings
+):
+    """With CLIENT_API_KEY set, anyone may try secrets without a key of their own: their
+    failures are counted per address, so they cannot lock the user out of the client's own
+    (keyed) backend, nor out of other addresses, yet each address still gets five tries."""
+    settings.CLIENT_API_KEY = backend.api_key
+    alice = create_user(api_client, backend, "alice")
+    wrong = "us_" + "0" * 16 + "." + "A" * 43
+    for index in range(MAX_FAILURES):
+        response = api_client.post(
+            "/api/tokens",
+            {"identifier": alice.identifier, "secret": wrong},
+            format="json",
+            REMOTE_ADDR=f"198.51.100.{index + 1}",
+        )
+        assert response.status_code == 401
+    for _ in range(MAX_FAILURES - 1):  # one more address, up to its own lock
+        api_client.post(
+            "/api/tokens",
+            {"identifier": alice.identifier, "secret": wrong},
+            format="json",
+            REMOTE_ADDR="203.0.113.66",
+        )
+
+    keyed = _token_attempt(api_client, backend, alice.identifier, alice.secret)
+    anonymous = api_client.post(
+        "/api/tokens",
+        {"identifier": alice.identifier, "secret": alice.secret},
+        format="json",
+        REMOTE_ADDR="198.51.100.200",
+    )
+    locked_address = api_client.post(
+        "/api/tokens",
+        {"identifier": alice.identifier, "secret": alice.secret},
+        format="json",
+        REMOTE_ADDR="203.0.113.66",
+    )
+
+    assert keyed.status_code == 201
+    assert anonymous.status_code == 201
+    assert locked_address.status_code == 201  # four failures: not yet locked
+
+
+def test_an_address_that_fails_five_times_through_client_api_key_is_locked_itself(
+    api_client, backend, settings
+):
+    settings.CLIENT_API_KEY = backend.api_key
+    alice = create_user(api_client, backend, "alice")
+    wrong = "us_" + "0" * 16 + "." + "A" * 43
+    for _ in range(MAX_FAILURES):
+        api_client.post(
+            "/api/tokens", {"identifier": alice.identifier, "secret": wrong}, format="json"
+        )
+    _assert_locked(
+        api_client.post(
+            "/api/tokens", {"identifier": alice.identifier, "secret": alice.secret}, format="json"
+        )
+    )
+    assert _token_attempt(api_client, backend, alice.identifier, alice.secret).status_code == 201

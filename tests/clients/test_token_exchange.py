@@ -380,3 +380,23 @@ def test_a_key_hashed_under_a_fallback_server_secret_still_gets_its_token(
     assert api_client.get("/api/me", headers=token.headers).status_code == 200
     settings.SECRET_KEY_FALLBACKS = []  # both hashes were upgraded: the fallback can go
     assert get_token(api_client, backend, alice).jti != token.jti
+
+
+def test_a_bad_key_with_malformed_json_is_a_401_before_the_400(api_client, backend):
+    response = api_client.generic(
+        "POST",
+        "/api/tokens",
+        b"{not json",
+        content_type="application/json",
+        headers={"x-api-key": "ak_" + "0" * 16 + "." + "A" * 43},
+    )
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_api_key"
+    good_key = api_client.generic(
+        "POST",
+        "/api/tokens",
+        b"{not json",
+        content_type="application/json",
+        headers=backend.headers,
+    )
+    assert good_key.status_code == 400

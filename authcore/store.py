@@ -53,8 +53,16 @@ PROBE_INTERVAL = 1.0
 # Expired fallback entries are swept after this many writes (memory stays bounded by the TTLs).
 SWEEP_EVERY = 1000
 
-# What opens the breaker (a ResponseError is a bug or bad data, not an outage).
-REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
+# What opens the breaker. A ResponseError is a bug or bad data, not an outage, except the two
+# a healthy-looking server answers every write with while it cannot take writes: OOM (maxmemory
+# reached under noeviction) and READONLY (a replica, e.g. just after a failover).
+REDIS_ERRORS = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    OSError,
+    redis.exceptions.OutOfMemoryError,
+    redis.exceptions.ReadOnlyError,
+)
 
 # The current request's read-ahead: full keys -> values, consumed by its first ``mget``.
 _read_ahead: ContextVar[dict[str, bytes | None] | None] = ContextVar(

@@ -24,7 +24,7 @@ from authcore.store import (
     shared_store,
 )
 from tests.authcore.forks_and_sockets import assert_blocking_with_kernel_timeout
-from tests.resilience.harness import ThrowawayRedis
+from tests.resilience.harness import ThrowawayRedis, free_port
 
 pytestmark = [pytest.mark.urls("tests.authcore.urls"), pytest.mark.slow]
 
@@ -211,3 +211,26 @@ def test_a_request_costs_one_redis_round_trip_for_both_limits(client, settings, 
     throwaway_redis.client().echo("end-of-test")
     watcher.join(10)
     assert seen == ["EVALSHA"] * 5
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "refuse_writes",
+    [
+        pytest.param(lambda r, port: r.config_set("maxmemory", 1), id="out of memory"),
+        pytest.param(lambda r, port: r.replicaof("127.0.0.1", port), id="read-only replica"),
+    ],
+)
+def test_a_redis_that_refuses_writes_is_an_outage_not_a_500(client, throwaway_redis, refuse_writes):
+    """maxmemory reached under noeviction (OOM) or a replica after a failover (READONLY): the
+    server answers, but every write fails; requests fall back to memory instead of erroring."""
+    assert client.get("/nope").status_code == 404
+    admin = throwaway_redis.client()
+    admin.config_set("maxmemory-policy", "noeviction")
+    refuse_writes(admin, free_port())
+
+    responses = [client.get("/nope") for _ in range(3)]
+
+    assert [r.status_code for r in responses] == [404, 404, 404]
+    assert all("X-RateLimit-Remaining" in r for r in responses)  # limited in memory meanwhile
+    assert shared_store().using_redis is False

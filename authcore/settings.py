@@ -260,7 +260,12 @@ SESSION_COOKIE_SECURE = IS_PRODUCTION
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = IS_PRODUCTION
-CSRF_TRUSTED_ORIGINS = list(CORS_ALLOWED_ORIGINS)
+# The admin belongs to Authcore's own origin alone. Django's CSRF check (admin-only here)
+# trusts no other origin, and CORS answers nothing under /admin/ or /static/: a page of an
+# allowed web app (same-site, so the admin's cookies ride along) must neither read an admin
+# page (its CSRF token, a key shown once) nor post an admin form.
+CSRF_TRUSTED_ORIGINS = [API_ORIGIN]
+CORS_URLS_REGEX = r"^/(?!admin(/|$)|static/)"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 

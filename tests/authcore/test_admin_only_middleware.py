@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from authcore.models import User
+from clients.models import Client as ClientModel
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +114,27 @@ def test_static_files_are_still_served_and_the_api_does_not_look_for_them(client
     assert css.status_code == 200
     assert b"".join(css.streaming_content)
     assert client.get("/static/no-such-file.css").status_code == 404
+
+
+def test_an_allowed_api_origin_can_neither_read_nor_post_the_admin(root):
+    """http://localhost:3000 may call the API with credentials (CORS_ALLOWED_ORIGINS), and it is
+    same-site with the admin, so the admin's cookies ride along: the admin must answer it no
+    CORS headers (its script cannot read the page, nor its CSRF token) and refuse its posts."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(root)
+    web_app = {"Origin": "http://localhost:3000"}
+
+    page = browser.get("/admin/clients/client/add/", headers=web_app)
+    posted = browser.post(
+        "/admin/clients/client/add/",
+        {"name": "x", "csrfmiddlewaretoken": form_token(page)},
+        headers=web_app,
+    )
+
+    assert page.status_code == 200
+    assert "Access-Control-Allow-Origin" not in page
+    assert "Access-Control-Allow-Credentials" not in page
+    assert posted.status_code == 403
+    assert not ClientModel.objects.filter(name="x").exists()
+    api = browser.get("/api/me", headers=web_app)  # the API still answers the web app
+    assert api["Access-Control-Allow-Origin"] == "http://localhost:3000"

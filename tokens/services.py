@@ -418,6 +418,9 @@ def jti_of_signed_token(raw: str) -> str | None:
     return jti
 
 
+REVOKE_BATCH = 10_000
+
+
 def _revoke(queryset: Any, *, actor: Any, action: str, target: str) -> int:
     """Mark unrevoked records of ``queryset`` revoked, in the database then in Redis."""
     now = clock.now()
@@ -429,7 +432,10 @@ def _revoke(queryset: Any, *, actor: Any, action: str, target: str) -> int:
         )
         if not rows:
             return 0
-        TokenRecord.objects.filter(pk__in=[jti for jti, _ in rows]).update(revoked_at=now)
+        jtis = [jti for jti, _ in rows]
+        for start in range(0, len(jtis), REVOKE_BATCH):  # a statement takes 65,535 parameters
+            batch = jtis[start : start + REVOKE_BATCH]
+            TokenRecord.objects.filter(pk__in=batch).update(revoked_at=now)
         record_event(action, actor=actor, target=target, detail={"count": len(rows)})
 
         def after_commit() -> None:

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from authcore.models import User
 from tokens import selectors, services
 from tokens.exceptions import InvalidToken
+from tokens.models import TokenRecord
 
 
 @pytest.mark.django_db(transaction=True)
@@ -99,3 +100,29 @@ def test_a_bad_bearer_is_a_401_with_www_authenticate(user: User) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_no_credentials_is_a_401(user: User) -> None:
     assert APIClient().get("/api/me").status_code == 401
+
+
+def test_revoking_more_tokens_than_one_statement_can_name(user: User) -> None:
+    """A busy client can hold more live tokens than PostgreSQL takes parameters in one
+    statement (65,535): "revoke every token" (and deleting the client) must still work."""
+    token = services.issue_token(user=user, kind="client", client_id="busy")
+    record = TokenRecord.objects.get(jti=token.jti)
+    copies = [
+        TokenRecord(
+            jti=f"bulk-{index:06d}",
+            user=user,
+            client_id="busy",
+            kind="client",
+            signing_key_id=record.signing_key_id,
+            issued_at=record.issued_at,
+            expires_at=record.expires_at,
+        )
+        for index in range(65_536)
+    ]
+    TokenRecord.objects.bulk_create(copies, batch_size=5_000)
+
+    assert services.revoke_tokens_of_client(client_id="busy") == 65_537
+
+    assert not TokenRecord.objects.filter(client_id="busy", revoked_at__isnull=True).exists()
+    with pytest.raises(InvalidToken):
+        services.verify_token(token.raw)

@@ -75,6 +75,13 @@ class RateLimited(AuthcoreError):
         self.retry_after = max(1, int(retry_after))
 
 
+class CredentialLocked(RateLimited):
+    """Brute-force lockout: the same 429 as a rate limit (API.md "Cross-cutting")."""
+
+    code = "rate_limited"
+    detail = "Rate limit exceeded"
+
+
 class ServiceUnavailable(AuthcoreError):
     status_code = 503
     code = "service_unavailable"

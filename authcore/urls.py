@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from authcore import health
+from authcore import health, staff_login
 
 # Django tries the patterns in order on every request: the probe and the public documents
 # (JWKS, discovery: read by every verifier) come first, so they resolve in the fewest steps.
@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # APPEND_SLASH for the admin's root (no CommonMiddleware; the admin redirects the rest).
     path("admin", RedirectView.as_view(url="/admin/", permanent=True)),
+    path("admin/login/", staff_login.staff_login, name="staff-login"),  # before the admin's own
     path("admin/", admin.site.urls),
     path("", include("clients.urls")),
     path("", include("passkeys.urls")),

@@ -2,7 +2,7 @@
 
 The contract variables (``MASTER_USERNAME``, ``MASTER_PASSWORD``, ``CLIENT_API_KEY``,
 ``TOKEN_DEFAULT_TTL``, ``TOKEN_MAX_TTL``) come from ``authcore.settings``. The brute-force
-thresholds are not environment variables; a deployment may override them as Django settings.
+thresholds (``CLIENTS_LOCKOUT_*``) are read by ``authcore.lockout``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,6 @@ if TYPE_CHECKING:  # what ``__getattr__`` serves, typed for mypy
     CLIENT_API_KEY: str
     TOKEN_DEFAULT_TTL: int
     TOKEN_MAX_TTL: int
-    LOCKOUT_MAX_FAILURES: int
-    LOCKOUT_WINDOW: int
-    LOCKOUT_SECONDS: int
 
 
 class _Settings:
@@ -47,21 +44,6 @@ class _Settings:
     def TOKEN_MAX_TTL(self) -> int:
         """Largest ``expires_in`` a caller may ask for."""
         return int(getattr(settings, "TOKEN_MAX_TTL", 7_776_000))
-
-    @property
-    def LOCKOUT_MAX_FAILURES(self) -> int:
-        """Failed attempts on one credential within the window before it is locked."""
-        return int(getattr(settings, "CLIENTS_LOCKOUT_MAX_FAILURES", 5))
-
-    @property
-    def LOCKOUT_WINDOW(self) -> int:
-        """Seconds over which failures are counted (Keycloak's "failure reset time")."""
-        return int(getattr(settings, "CLIENTS_LOCKOUT_WINDOW", 900))
-
-    @property
-    def LOCKOUT_SECONDS(self) -> int:
-        """Seconds a locked credential stays locked (Keycloak's "wait increment")."""
-        return int(getattr(settings, "CLIENTS_LOCKOUT_SECONDS", 900))
 
 
 _settings = _Settings()

@@ -8,7 +8,6 @@ from authcore.exceptions import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
-    RateLimited,
     ValidationFailed,
 )
 
@@ -59,13 +58,6 @@ class InvalidUserCredentials(AuthenticationFailed):
 
     code = "invalid_credentials"
     detail = "Invalid identifier or secret."
-
-
-class CredentialLocked(RateLimited):
-    """Brute-force lockout: the same 429 as a rate limit (API.md "Cross-cutting")."""
-
-    code = "rate_limited"
-    detail = "Rate limit exceeded"
 
 
 class ClientNotFound(NotFound):

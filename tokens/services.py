@@ -419,6 +419,7 @@ def jti_of_signed_token(raw: str) -> str | None:
 
 
 REVOKE_BATCH = 10_000
+PRUNE_BATCH = 5_000
 
 
 def _revoke(queryset: Any, *, actor: Any, action: str, target: str) -> int:
@@ -499,7 +500,17 @@ def revoke_key(*, kid: str, actor: Any = None) -> RotationResult:
 def prune_expired() -> int:
     """Delete expired token records and retired or revoked keys no token record needs."""
     cutoff = clock.now()
-    removed, _ = TokenRecord.objects.filter(expires_at__lt=cutoff).delete()
+    removed = 0
+    while True:  # in batches: a backlog (beat stopped for a week) never loads, or locks, it all
+        batch = list(
+            TokenRecord.objects.filter(expires_at__lt=cutoff)
+            .order_by()  # any expired rows: no sort of the whole backlog per batch
+            .values_list("pk", flat=True)[:PRUNE_BATCH]
+        )
+        if not batch:
+            break
+        deleted, _ = TokenRecord.objects.filter(pk__in=batch).delete()
+        removed += deleted
     finished = SigningKey.objects.filter(
         state__in=[SigningKey.State.RETIRED, SigningKey.State.REVOKED],
         token_records__isnull=True,

@@ -9,10 +9,14 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from authcore.management.commands import prune
-from authcore.models import AuditEvent
+from authcore.models import AuditEvent, User
+from tokens import services
+from tokens.models import TokenRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +59,40 @@ def test_a_failing_pruner_does_not_stop_the_others_and_fails_the_command(
     with pytest.raises(CommandError, match="broken_pruner"):
         call_command("prune", stdout=StringIO())
     assert not AuditEvent.objects.filter(pk=old.pk).exists()
+
+
+def test_a_backlog_of_expired_tokens_is_pruned_in_bounded_batches() -> None:
+    """Beat stopped for a while: the next prune removes the whole backlog, a batch at a time
+    (never one statement loading every expired record into the worker, nor one long lock),
+    and leaves live tokens alone."""
+    user = User.objects.create_user(username="busy")
+    live = services.issue_token(user=user, kind="client", client_id="c")
+    record = TokenRecord.objects.get(jti=live.jti)
+    past = timezone.now() - timedelta(days=1)
+    TokenRecord.objects.bulk_create(
+        [
+            TokenRecord(
+                jti=f"old-{index:06d}",
+                user=user,
+                client_id="c",
+                kind="client",
+                signing_key_id=record.signing_key_id,
+                issued_at=past - timedelta(days=30),
+                expires_at=past,
+            )
+            for index in range(12_000)
+        ],
+        batch_size=5_000,
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        call_command("prune", stdout=StringIO())
+
+    assert list(TokenRecord.objects.values_list("jti", flat=True)) == [live.jti]
+    expired_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and '"tokens_tokenrecord"."expires_at" <' in q["sql"]
+    ]
+    assert len(expired_reads) >= 3  # 12,000 rows: three batches and the empty look at the end
+    assert all("LIMIT 5000" in sql for sql in expired_reads), expired_reads[0][:200]

@@ -8,6 +8,7 @@ Every metric in the contract is created at import, so ``/metrics`` shows it at z
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from prometheus_client import (
     CollectorRegistry,
@@ -63,8 +64,27 @@ def register_all() -> None:
         AUTH_FAILURES.labels(reason=reason)
 
 
+def _forget_dead_processes() -> None:
+    """Drop the ``live*`` gauge files of processes that are gone (a recycled or killed worker):
+    prometheus_client keeps counting them until ``mark_process_dead``, and no gunicorn hook
+    calls it here (the serving configuration is the contract's, without a config file). A
+    ``livemax`` gauge such as ``authcore_signing_keys`` would otherwise keep the largest value
+    any dead worker ever saw, and the "no next key" alert could never fire."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return
+    for path in Path(folder).glob("gauge_live*_*.db"):
+        try:
+            pid = int(path.stem.rsplit("_", 1)[1])
+        except ValueError:
+            continue
+        if not Path(f"/proc/{pid}").exists():
+            multiprocess.mark_process_dead(pid, folder)
+
+
 def render() -> bytes:
     """The exposition text, aggregated over every worker of this server."""
+    _forget_dead_processes()
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     return generate_latest(registry)

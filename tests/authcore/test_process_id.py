@@ -8,7 +8,7 @@ import os
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from authcore.metrics import KEY_ROTATIONS, render
+from authcore.metrics import KEY_ROTATIONS, SIGNING_KEYS, render
 from authcore.process import current_pid
 from tests.authcore.forks_and_sockets import in_a_forked_child
 
@@ -47,3 +47,26 @@ def test_counts_made_in_a_forked_child_add_up_with_the_parents() -> None:
     KEY_ROTATIONS.inc()
 
     assert rotations_counted() - before == 3
+
+
+def signing_keys_gauge(state: str) -> float:
+    return next(
+        sample.value
+        for family in text_string_to_metric_families(render().decode())
+        for sample in family.samples
+        if sample.name == "authcore_signing_keys" and sample.labels["state"] == state
+    )
+
+
+def test_a_gone_workers_signing_key_gauge_stops_counting() -> None:
+    """A worker that saw a next key and was then recycled must not keep the gauge up: the
+    alert on authcore_signing_keys{state="next"} == 0 (nothing rotates) depends on it."""
+
+    def saw_a_next_key() -> str:
+        SIGNING_KEYS.labels(state="next").set(1)
+        return "set"
+
+    assert in_a_forked_child(saw_a_next_key)[1] == "set"  # the child has exited
+    SIGNING_KEYS.labels(state="next").set(0)
+
+    assert signing_keys_gauge("next") == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -29,46 +30,61 @@ def _wait_until_blocked_on_a_lock(seconds: float = 10.0) -> None:
             if cursor.fetchone()[0]:
                 return
             time.sleep(0.02)
-    raise AssertionError("the deletion never waited for the held memberships")
+    raise AssertionError("the second instance never waited for the first one's lock")
+
+
+def _in_a_thread(work: Callable[[], None]) -> threading.Thread:
+    def run() -> None:
+        try:
+            work()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def interleave(
+    first: Callable[[], None],
+    second: Callable[[], None],
+    meanwhile: Callable[[], None] = lambda: None,
+) -> None:
+    """``first`` runs in a transaction held open after it, on its own connection; ``second``
+    starts on another and runs until it waits for a lock ``first`` holds; ``meanwhile`` runs
+    then (a third party), and only after it does ``first`` commit and both finish."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with transaction.atomic():
+            first()
+            holding.set()
+            release.wait(10)
+
+    holder = _in_a_thread(hold)
+    assert holding.wait(10)
+    waiter = _in_a_thread(second)
+    try:
+        _wait_until_blocked_on_a_lock()
+        meanwhile()
+    finally:
+        release.set()
+        holder.join()
+        waiter.join()
 
 
 def test_a_token_exchanged_during_a_client_deletion_is_revoked_with_it(backend, alice):
     """The memberships are held locked, so the deletion's cascade waits after its first
     revocation sweep; a token exchanged in that window commits before the deletion does."""
-    holding, release, deleted = threading.Event(), threading.Event(), threading.Event()
-
-    def hold_memberships() -> None:
-        try:
-            with transaction.atomic():
-                list(ClientUser.objects.select_for_update().filter(client_id=backend.id))
-                holding.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    def delete() -> None:
-        try:
-            delete_client(client=Client.objects.get(pk=backend.id))
-            deleted.set()
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_memberships)
-    holder.start()
-    assert holding.wait(10)
-    deleter = threading.Thread(target=delete)
-    deleter.start()
-    try:
-        _wait_until_blocked_on_a_lock()
-        late = get_token(APIClient(), backend, alice)  # the client is still there to read
-    finally:
-        release.set()
-        holder.join()
-        deleter.join()
-    assert deleted.is_set()
+    late = []
+    interleave(
+        first=lambda: list(ClientUser.objects.select_for_update().filter(client_id=backend.id)),
+        second=lambda: delete_client(client=Client.objects.get(pk=backend.id)),
+        meanwhile=lambda: late.append(get_token(APIClient(), backend, alice)),  # still readable
+    )
 
     assert not Client.objects.filter(pk=backend.id).exists()
-    assert APIClient().get("/api/me", headers=late.headers).status_code == 401
+    assert APIClient().get("/api/me", headers=late[0].headers).status_code == 401
 
 
 def test_a_key_rehashed_while_another_instance_rotates_it_leaves_the_new_key_working(
@@ -80,42 +96,20 @@ def test_a_key_rehashed_while_another_instance_rotates_it_leaves_the_new_key_wor
     settings.SECRET_KEY = "old-" + "x" * 60
     backend = create_backend(api_client, master, "shop")
     settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "new-" + "y" * 60, [settings.SECRET_KEY]
-    rotating, release = threading.Event(), threading.Event()
-    rotated: dict[str, str] = {}
+    rotated: list[str] = []
     answers: list[int] = []
 
-    def rotate_and_hold() -> None:
-        try:
-            with transaction.atomic():
-                rotated["key"] = rotate_client_key(client_id=backend.id).api_key
-                rotating.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    def use_the_old_key() -> None:
-        try:
-            response = APIClient().post(
-                "/api/users", {"identifier": "a"}, format="json", headers=backend.headers
-            )
-            answers.append(response.status_code)
-        finally:
-            connection.close()
-
-    rotator = threading.Thread(target=rotate_and_hold)
-    rotator.start()
-    assert rotating.wait(10)
-    user = threading.Thread(target=use_the_old_key)
-    user.start()
-    try:
-        _wait_until_blocked_on_a_lock()  # the re-hash waits for the rotation's row lock
-    finally:
-        release.set()
-        rotator.join()
-        user.join()
+    interleave(
+        first=lambda: rotated.append(rotate_client_key(client_id=backend.id).api_key),
+        second=lambda: answers.append(
+            APIClient()
+            .post("/api/users", {"identifier": "a"}, format="json", headers=backend.headers)
+            .status_code
+        ),
+    )
 
     assert answers == [201]  # the old key was valid when it was checked
-    new_key = {"x-api-key": rotated["key"]}
+    new_key = {"x-api-key": rotated[0]}
     created = api_client.post("/api/users", {"identifier": "b"}, format="json", headers=new_key)
     assert created.status_code == 201
     old = api_client.post("/api/users", {"identifier": "c"}, format="json", headers=backend.headers)
@@ -126,38 +120,17 @@ def test_rotating_a_key_while_another_instance_deletes_the_client_is_a_404(api_c
     """The rotation reads the client, then waits for its row lock, held by a deletion on
     another connection; once the deletion commits there is nothing to rotate."""
     backend = create_backend(api_client, master, "shop")
-    holding, release = threading.Event(), threading.Event()
     answers: list[Any] = []
 
-    def delete_and_hold() -> None:
-        try:
-            with transaction.atomic():
-                client = Client.objects.select_for_update().get(pk=backend.id)
-                holding.set()
-                release.wait(10)
-                delete_client(client=client)
-        finally:
-            connection.close()
+    def delete() -> None:
+        delete_client(client=Client.objects.select_for_update().get(pk=backend.id))
 
-    def rotate() -> None:
-        try:
-            answers.append(
-                APIClient().post(f"/api/clients/{backend.id}/rotate-key", headers=master)
-            )
-        finally:
-            connection.close()
-
-    deleter = threading.Thread(target=delete_and_hold)
-    deleter.start()
-    assert holding.wait(10)
-    rotator = threading.Thread(target=rotate)
-    rotator.start()
-    try:
-        _wait_until_blocked_on_a_lock()
-    finally:
-        release.set()
-        deleter.join()
-        rotator.join()
+    interleave(
+        first=delete,
+        second=lambda: answers.append(
+            APIClient().post(f"/api/clients/{backend.id}/rotate-key", headers=master)
+        ),
+    )
 
     (answer,) = answers
     assert answer.status_code == 404

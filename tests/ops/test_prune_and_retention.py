@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from authcore.management.commands import prune
 from authcore.models import AuditEvent, User
+from tests.tokens.conftest import copies_of
 from tokens import services
 from tokens.models import TokenRecord
 
@@ -69,21 +70,7 @@ def test_a_backlog_of_expired_tokens_is_pruned_in_bounded_batches() -> None:
     live = services.issue_token(user=user, kind="client", client_id="c")
     record = TokenRecord.objects.get(jti=live.jti)
     past = timezone.now() - timedelta(days=1)
-    TokenRecord.objects.bulk_create(
-        [
-            TokenRecord(
-                jti=f"old-{index:06d}",
-                user=user,
-                client_id="c",
-                kind="client",
-                signing_key_id=record.signing_key_id,
-                issued_at=past - timedelta(days=30),
-                expires_at=past,
-            )
-            for index in range(12_000)
-        ],
-        batch_size=5_000,
-    )
+    copies_of(record, 12_000, prefix="old", issued_at=past - timedelta(days=30), expires_at=past)
 
     with CaptureQueriesContext(connection) as queries:
         call_command("prune", stdout=StringIO())

@@ -14,6 +14,7 @@ from authcore.models import User
 from authcore.store import reset_shared_store, shared_store
 from tests.resilience.harness import TcpProxy
 from tokens.internal import clock, keyset, verification
+from tokens.models import TokenRecord
 
 
 @pytest.fixture(autouse=True)
@@ -85,3 +86,21 @@ def redis_link() -> Iterator[RedisLink]:
         proxy.cut()
         django_settings.REDIS_URL = real
         reset_shared_store()
+
+
+def copies_of(record: TokenRecord, count: int, *, prefix: str, **changes: Any) -> None:
+    """``count`` more records like ``record`` (jti ``<prefix>-000000``...), with ``changes``;
+    written in bulk, as a busy client's history would have accumulated."""
+    fields = {
+        "user_id": record.user_id,
+        "client_id": record.client_id,
+        "kind": record.kind,
+        "signing_key_id": record.signing_key_id,
+        "issued_at": record.issued_at,
+        "expires_at": record.expires_at,
+        **changes,
+    }
+    TokenRecord.objects.bulk_create(
+        [TokenRecord(jti=f"{prefix}-{index:06d}", **fields) for index in range(count)],
+        batch_size=5_000,
+    )

@@ -7,6 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from authcore.models import User
+from tests.tokens.conftest import copies_of
 from tokens import selectors, services
 from tokens.exceptions import InvalidToken
 from tokens.models import TokenRecord
@@ -107,19 +108,7 @@ def test_revoking_more_tokens_than_one_statement_can_name(user: User) -> None:
     statement (65,535): "revoke every token" (and deleting the client) must still work."""
     token = services.issue_token(user=user, kind="client", client_id="busy")
     record = TokenRecord.objects.get(jti=token.jti)
-    copies = [
-        TokenRecord(
-            jti=f"bulk-{index:06d}",
-            user=user,
-            client_id="busy",
-            kind="client",
-            signing_key_id=record.signing_key_id,
-            issued_at=record.issued_at,
-            expires_at=record.expires_at,
-        )
-        for index in range(65_536)
-    ]
-    TokenRecord.objects.bulk_create(copies, batch_size=5_000)
+    copies_of(record, 65_536, prefix="bulk")
 
     assert services.revoke_tokens_of_client(client_id="busy") == 65_537
 

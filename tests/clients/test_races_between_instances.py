@@ -33,7 +33,7 @@ def _wait_until_blocked_on_a_lock(seconds: float = 10.0) -> None:
     raise AssertionError("the second instance never waited for the first one's lock")
 
 
-def _in_a_thread(work: Callable[[], None]) -> threading.Thread:
+def _in_a_thread(work: Callable[[], object]) -> threading.Thread:
     def run() -> None:
         try:
             work()
@@ -46,9 +46,9 @@ def _in_a_thread(work: Callable[[], None]) -> threading.Thread:
 
 
 def interleave(
-    first: Callable[[], None],
-    second: Callable[[], None],
-    meanwhile: Callable[[], None] = lambda: None,
+    first: Callable[[], object],
+    second: Callable[[], object],
+    meanwhile: Callable[[], object] = lambda: None,
 ) -> None:
     """``first`` runs in a transaction held open after it, on its own connection; ``second``
     starts on another and runs until it waits for a lock ``first`` holds; ``meanwhile`` runs

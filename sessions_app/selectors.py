@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from authcore.compiled_query import CompiledQuery, model_columns
-from sessions_app.internal.session_store import UserSession, load_session
+from sessions_app.internal.session_store import UserSession, is_session_key, load_session
 from sessions_app.models import BrowserSession
 
 
@@ -55,3 +55,15 @@ def session_row(*, key_hash: str) -> BrowserSession | None:
 def sessions_of_user(*, user: Any) -> QuerySet[BrowserSession]:
     """Live browser sessions of ``user``, newest first."""
     return BrowserSession.objects.filter(user=user, expires_at__gt=timezone.now())
+
+
+def session_of_user(*, user: Any, session_key: str) -> BrowserSession | None:
+    """The live session of ``user`` whose storage key (``id`` in the API) is ``session_key``.
+
+    None for another user's or an unknown session, and for anything that is not a storage
+    key's form (64 lowercase hex characters), which never reaches the database: PostgreSQL
+    refuses a NUL character with an error, not with "no such row".
+    """
+    if not is_session_key(session_key):
+        return None
+    return sessions_of_user(user=user).filter(key_hash=session_key).first()

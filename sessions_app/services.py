@@ -9,7 +9,9 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
@@ -17,6 +19,7 @@ from django.utils import timezone
 from authcore.audit import record_event
 from authcore.client_ip import client_ip
 from sessions_app import app_settings
+from sessions_app.exceptions import NoSession
 from sessions_app.fingerprint import client_fingerprint
 from sessions_app.internal.session_store import (
     UserSession,
@@ -57,9 +60,9 @@ def clear_session_cookies(response: HttpResponseBase) -> None:
         response.delete_cookie(name, path="/", samesite="Lax")
 
 
-def _store_new_session(*, request: HttpRequest, user_id: str, method: str) -> UserSession:
+def _new_session(*, request: HttpRequest, user_id: str, method: str) -> UserSession:
+    """A new session (fresh id and CSRF secret) and its index row; not yet in the store."""
     now = _now()
-    ttl = app_settings.SESSION_MAX_AGE
     session_id = new_session_id()
     session = UserSession(
         session_id=session_id,
@@ -68,7 +71,7 @@ def _store_new_session(*, request: HttpRequest, user_id: str, method: str) -> Us
         fingerprint=client_fingerprint(request),
         csrf_secret=secrets.token_urlsafe(32),
         created_at=now,
-        expires_at=now + timedelta(seconds=ttl),
+        expires_at=now + timedelta(seconds=app_settings.SESSION_MAX_AGE),
         method=method,
     )
     BrowserSession.objects.create(
@@ -80,10 +83,27 @@ def _store_new_session(*, request: HttpRequest, user_id: str, method: str) -> Us
         client_ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
     )
+    return session
+
+
+def _store_new_session(*, request: HttpRequest, user_id: str, method: str) -> UserSession:
+    session = _new_session(request=request, user_id=user_id, method=method)
     # The database row exists before the store entry: a session is never live without its
     # index row (admin listing, cascade on user deletion).
-    save_session(session, ttl)
+    save_session(session, app_settings.SESSION_MAX_AGE)
     return session
+
+
+def _lock_user(user_id: str | UUID) -> None:
+    """Lock the user's row until the transaction ends.
+
+    ``refresh_session`` and ``end_sessions_of_user`` both take it first, so "end every session
+    of the user" and a refresh of one of them never interleave: either the refresh commits
+    first and its successor is ended too, or it runs afterwards and finds its session gone.
+    """
+    list(
+        get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True)
+    )
 
 
 def open_session(
@@ -129,14 +149,25 @@ def refresh_session(
     """Replace ``session`` by a new one (new id, new CSRF secret, new expiry).
 
     The old id and every CSRF token made for it stop working at once (session fixation
-    defence, like Django's ``cycle_key()``).
+    defence, like Django's ``cycle_key()``). The old session is ended first, in the
+    transaction that creates its successor: a session ended meanwhile (logout, staff,
+    ``DELETE /auth/web/sessions/{id}``, a fingerprint mismatch, or another refresh of it that
+    won) is not brought back, and two refreshes of one session leave one successor.
+
+    Raises:
+        NoSession: ``session`` was already ended (401); nothing was written.
     """
     http_request = _http_request(request)
     with transaction.atomic():
-        fresh = _store_new_session(
-            request=http_request, user_id=session.user_id, method=session.method
-        )
-        BrowserSession.objects.filter(key_hash=session.key_hash).delete()
+        _lock_user(session.user_id)
+        # Whatever ended the session first wins: a logout or another refresh of it that got
+        # here first deleted the row (this waits for its lock, then finds nothing to delete).
+        deleted, _ = BrowserSession.objects.filter(key_hash=session.key_hash).delete()
+        if not deleted:
+            raise NoSession()
+        fresh = _new_session(request=http_request, user_id=session.user_id, method=session.method)
+    # Stored only once its row is committed: a refresh that fails leaves no live entry behind.
+    save_session(fresh, app_settings.SESSION_MAX_AGE)
     drop_session(session.key_hash)
     set_session_cookie(response, session_id=fresh.session_id, max_age=app_settings.SESSION_MAX_AGE)
     record_event(
@@ -168,11 +199,17 @@ def end_session(*, key_hash: str, actor: Any = None, reason: str = "logout") -> 
 
 
 def end_sessions_of_user(*, user: Any, actor: Any = None) -> int:
-    """End every browser session of ``user``; returns how many there were."""
-    hashes = list(BrowserSession.objects.filter(user=user).values_list("key_hash", flat=True))
+    """End every browser session of ``user``; returns how many there were.
+
+    A refresh of one of them that is in flight cannot slip a successor past this (the user's
+    row is locked while the sessions are listed and deleted, as ``refresh_session`` does).
+    """
+    with transaction.atomic():
+        _lock_user(user.pk)
+        hashes = list(BrowserSession.objects.filter(user=user).values_list("key_hash", flat=True))
+        BrowserSession.objects.filter(key_hash__in=hashes).delete()
     for hashed in hashes:
         drop_session(hashed)
-    BrowserSession.objects.filter(key_hash__in=hashes).delete()
     if hashes:
         record_event(
             "session.ended_all",

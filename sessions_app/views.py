@@ -19,7 +19,7 @@ from sessions_app.csrf import make_csrf_token
 from sessions_app.exceptions import NoSession, SessionNotFound, UnknownProvider
 from sessions_app.internal.session_store import UserSession
 from sessions_app.models import BrowserSession
-from sessions_app.selectors import sessions_of_user
+from sessions_app.selectors import session_of_user, sessions_of_user
 from sessions_app.services import (
     clear_session_cookies,
     complete_login,
@@ -199,7 +199,7 @@ class SessionDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
     def delete(self, request: Request, session_id: str) -> Response:
-        if not sessions_of_user(user=request.user).filter(key_hash=session_id).exists():
+        if session_of_user(user=request.user, session_key=session_id) is None:
             raise SessionNotFound()
         end_session(key_hash=session_id, actor=request.user, reason="user")
         response = Response(status=204)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +34,14 @@ def key_hash(session_id: str) -> str:
     """The storage key of a session id: hex HMAC-SHA256 under SESSION_SIGNING_SECRET."""
     key = app_settings.SESSION_SIGNING_SECRET.encode()
     return hmac.new(key, session_id.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
+
+
+_SESSION_KEY = re.compile(r"[0-9a-f]{64}")
+
+
+def is_session_key(value: object) -> bool:
+    """``value`` has the form of a storage key (``key_hash``): 64 lowercase hex characters."""
+    return isinstance(value, str) and _SESSION_KEY.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)

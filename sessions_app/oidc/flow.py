@@ -150,23 +150,52 @@ def _exchange_code(
         except AuthlibBaseError as error:  # an OAuth error response: invalid_grant, …
             logger.info("oidc_code_refused", provider=provider.name, error=error.error)
             raise LoginFailed() from error
-        except ValueError as error:  # not JSON: a proxy error page, a crashed provider
+        except (ValueError, TypeError) as error:
+            # Not JSON (a proxy error page, a crashed provider), or a token response authlib
+            # cannot read (``expires_in`` that is no number).
+            logger.warning("oidc_token_response_invalid", provider=provider.name)
             raise ProviderUnavailable() from error
-        claims: dict[str, Any] = {}
-        userinfo_endpoint = metadata.get("userinfo_endpoint")
-        if isinstance(userinfo_endpoint, str) and token.get("access_token"):
-            claims = _userinfo(client, userinfo_endpoint, provider)
-    return {"token": dict(token), "userinfo": claims}
+    token = dict(token)
+    claims: dict[str, Any] = {}
+    userinfo_endpoint = metadata.get("userinfo_endpoint")
+    if isinstance(userinfo_endpoint, str):
+        claims = _userinfo(userinfo_endpoint, token, provider)
+    return {"token": token, "userinfo": claims}
 
 
-def _userinfo(client: OAuth2Session, endpoint: str, provider: Provider) -> dict[str, Any]:
-    """OIDC Core §5.3: optional profile claims; a failure only costs the profile."""
+def _userinfo(endpoint: str, token: dict[str, Any], provider: Provider) -> dict[str, Any]:
+    """OIDC Core §5.3: optional profile claims; a failure only costs the profile.
+
+    A plain GET with the access token (RFC 6750 §2.1), used at once: not through authlib's
+    session, whose token hooks refuse a token that expires within its 60 s leeway and any
+    ``token_type`` but Bearer by raising, and whose failures would not cost only the profile.
+    """
+    access_token = token.get("access_token")
+    token_type = token.get("token_type")
+    if not isinstance(access_token, str) or not access_token:
+        return {}
+    # RFC 6749 §7.1: a client MUST NOT use an access token whose type it does not understand
+    # (a DPoP-bound token needs a proof we do not make); the ID token still signs the user in.
+    if not isinstance(token_type, str) or token_type.lower() != "bearer":
+        logger.info("oidc_userinfo_skipped", provider=provider.name, reason="token_type")
+        return {}
     try:
-        response = client.get(endpoint, timeout=HTTP_TIMEOUT)
-        response.raise_for_status()
+        response = requests.get(
+            endpoint,
+            headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+            timeout=HTTP_TIMEOUT,
+            allow_redirects=False,
+        )
+        if response.status_code != 200:
+            logger.warning(
+                "oidc_userinfo_unavailable", provider=provider.name, status=response.status_code
+            )
+            return {}
         claims = response.json()
-    except (requests.RequestException, ValueError):
-        logger.warning("oidc_userinfo_unavailable", provider=provider.name)
+    except (requests.RequestException, ValueError) as error:
+        logger.warning(
+            "oidc_userinfo_unavailable", provider=provider.name, error=type(error).__name__
+        )
         return {}
     return claims if isinstance(claims, dict) else {}
 

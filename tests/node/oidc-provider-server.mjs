@@ -6,6 +6,10 @@
 //   OIDC_JWKS      JSON {keys: [private JWK...]} the provider signs with (tests keep the keys
 //                  to forge tokens with the right signature but wrong claims)
 //   OIDC_PORT      port to bind on 127.0.0.1 (0 = any free port)
+//   OIDC_ACCESS_TOKEN_TTL  seconds an access token lives (ttl.AccessToken; default 3600)
+//   OIDC_TOKEN_RESPONSE    JSON object merged into every token endpoint response, through
+//                          oidc-provider's own post-middleware (e.g. a `token_type` other than
+//                          Bearer; default none)
 // On start it prints one JSON line {"issuer": "..."} on stdout; SIGTERM stops it.
 import http from 'node:http';
 
@@ -15,6 +19,8 @@ const clients = JSON.parse(process.env.OIDC_CLIENTS || '[]');
 const accounts = JSON.parse(process.env.OIDC_ACCOUNTS || '{}');
 const jwks = JSON.parse(process.env.OIDC_JWKS || '{"keys": []}');
 const port = Number(process.env.OIDC_PORT || 0);
+const accessTokenTtl = Number(process.env.OIDC_ACCESS_TOKEN_TTL || 3600);
+const tokenResponse = JSON.parse(process.env.OIDC_TOKEN_RESPONSE || '{}');
 
 const server = http.createServer();
 server.listen(port, '127.0.0.1', () => {
@@ -38,11 +44,18 @@ server.listen(port, '127.0.0.1', () => {
       rpInitiatedLogout: { enabled: true },
     },
     pkce: { required: () => true },
+    ttl: { AccessToken: accessTokenTtl },
     async findAccount(ctx, sub) {
       const claims = accounts[sub];
       if (!claims) return undefined;
       return { accountId: sub, async claims() { return { sub, ...claims }; } };
     },
+  });
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route === 'token' && ctx.status === 200 && ctx.body) {
+      Object.assign(ctx.body, tokenResponse);
+    }
   });
   server.on('request', provider.callback());
   process.stdout.write(`${JSON.stringify({ issuer })}\n`);

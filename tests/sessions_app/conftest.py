@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
 from django.http import HttpResponse
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 
 from authcore.models import User
@@ -23,7 +23,7 @@ class Browser:
     """An API client that sends a fixed User-Agent and holds a session cookie."""
 
     client: APIClient
-    session_id: str
+    session_id: str = field(repr=False)  # never in a failing test's output
     user: Any
 
     @property
@@ -66,6 +66,14 @@ def open_browser_session(user: User, user_agent: str = BROWSER_UA) -> Browser:
 @pytest.fixture
 def browser(user: User) -> Browser:
     return open_browser_session(user)
+
+
+@pytest.fixture
+def staff(db: Any) -> Client:
+    """A browser signed in to the admin as a superuser."""
+    client = Client()
+    client.force_login(User.objects.create_superuser(username="root", password="pw-long-enough-1"))
+    return client
 
 
 # --- a real OpenID provider ------------------------------------------------------------------

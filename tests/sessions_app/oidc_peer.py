@@ -56,9 +56,19 @@ class SigningKeys:
 
 
 class OidcProviderProcess:
-    """``node oidc-provider-server.mjs`` on a free port; ``stop()`` ends it."""
+    """``node oidc-provider-server.mjs`` on a free port; ``stop()`` ends it.
 
-    def __init__(self, *, redirect_uri: str, keys: SigningKeys) -> None:
+    ``extra_env`` passes the script's other settings (``OIDC_ACCESS_TOKEN_TTL``,
+    ``OIDC_TOKEN_RESPONSE``).
+    """
+
+    def __init__(
+        self,
+        *,
+        redirect_uri: str,
+        keys: SigningKeys,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         node = shutil.which("node")
         if node is None or not (NODE_DIR / "node_modules" / "oidc-provider").is_dir():
             raise RuntimeError("node and tests/node/node_modules are needed (make test installs)")
@@ -76,6 +86,7 @@ class OidcProviderProcess:
             ),
             "OIDC_ACCOUNTS": json.dumps(ACCOUNTS),
             "OIDC_JWKS": json.dumps(keys.private_jwks()),
+            **(extra_env or {}),
         }
         self.process = subprocess.Popen(
             [node, str(SERVER_SCRIPT)],

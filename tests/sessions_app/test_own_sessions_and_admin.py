@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
 
 from authcore.models import User
+from sessions_app.models import OidcIdentity
 from tests.sessions_app.conftest import open_browser_session
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +78,100 @@ def test_staff_end_a_session_from_the_admin(browser, client):
     )
     assert response.status_code == 302
     assert browser.client.get("/auth/web/me").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "session_id",
+    ["%00", "%00" * 64, "0" * 63 + "%00", "0" * 65, "A" * 64, "x" * 2000, "%C3%A9", "%F0%9F%94%91"],
+)
+def test_an_id_that_cannot_be_a_session_id_is_404_never_500(browser, session_id):
+    browser.client.raise_request_exception = False
+    response = browser.client.delete(
+        f"/auth/web/sessions/{session_id}",
+        HTTP_X_CSRF_TOKEN=browser.csrf_token(),
+        HTTP_ORIGIN=browser.origin,
+    )
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No such session.", "code": "session_not_found"}
+    assert browser.client.get("/auth/web/me").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/sessions_app/browsersession/%00/change/",
+        "/admin/sessions_app/browsersession/%00/history/",
+        "/admin/sessions_app/browsersession/%00/delete/",
+        "/admin/sessions_app/browsersession/?method=%00",
+        "/admin/sessions_app/browsersession/?client_ip=%00",
+        "/admin/sessions_app/browsersession/?client_ip=not-an-address",
+        "/admin/sessions_app/oidcidentity/%00/change/",
+        "/admin/sessions_app/oidcidentity/?provider__exact=%00",
+    ],
+)
+def test_hostile_ids_and_filters_on_admin_pages_are_not_found_never_500(staff, path):
+    staff.raise_request_exception = False
+    response = staff.get(path)
+    # The admin's own answers: "does not exist" (back to the index) or "?e=1" (bad filter).
+    assert response.status_code == 302
+
+
+def test_ending_a_session_with_a_hostile_id_from_the_admin_is_not_a_500(browser, staff):
+    staff.raise_request_exception = False
+    response = staff.post(
+        "/admin/sessions_app/browsersession/",
+        {"action": "end_sessions", "_selected_action": ["\x00"]},
+    )
+    assert response.status_code == 302
+    assert browser.client.get("/auth/web/me").status_code == 200
+
+
+@pytest.fixture
+def bobs_identity():
+    bob = User.objects.create_user(username="bob")
+    return OidcIdentity.objects.create(
+        user=bob, issuer="https://idp.test", subject="b", provider="idp"
+    )
+
+
+def _clerk(*permissions: str) -> Client:
+    clerk = User.objects.create_user(username="clerk", is_staff=True)
+    clerk.user_permissions.set(Permission.objects.filter(codename__in=permissions))
+    client = Client()
+    client.force_login(clerk)
+    return client
+
+
+@pytest.mark.parametrize("admin", ["clerk", "superuser"])
+def test_nobody_can_move_an_oidc_identity_to_another_user(bobs_identity, staff, admin):
+    root = User.objects.get(username="root")
+    browser = staff if admin == "superuser" else _clerk("view_oidcidentity", "change_oidcidentity")
+    url = f"/admin/sessions_app/oidcidentity/{bobs_identity.pk}/change/"
+    page = browser.get(url)
+    assert page.status_code == 200  # still readable
+    assert 'name="user"' not in page.content.decode()
+    response = browser.post(url, {"user": str(root.pk)})
+    assert response.status_code == 403
+    bobs_identity.refresh_from_db()
+    assert bobs_identity.user.username == "bob"
+
+
+def test_nobody_can_add_an_oidc_identity_by_hand(staff):
+    clerk = _clerk("view_oidcidentity", "add_oidcidentity")
+    for browser in (clerk, staff):
+        assert browser.get("/admin/sessions_app/oidcidentity/add/").status_code == 403
+        response = browser.post(
+            "/admin/sessions_app/oidcidentity/add/",
+            {"user": str(User.objects.get(username="root").pk), "issuer": "x", "subject": "y"},
+        )
+        assert response.status_code == 403
+    assert not OidcIdentity.objects.exists()
+
+
+def test_browser_sessions_cannot_be_changed_or_added_in_the_admin(browser, staff):
+    key = browser.client.get("/auth/web/sessions").json()[0]["id"]
+    url = f"/admin/sessions_app/browsersession/{key}/change/"
+    assert 'name="user"' not in staff.get(url).content.decode()
+    assert staff.post(url, {"user": str(User.objects.get(username="root").pk)}).status_code == 403
+    assert staff.get("/admin/sessions_app/browsersession/add/").status_code == 403
+    assert browser.client.get("/auth/web/me").json()["user"]["username"] == "ada"

@@ -1,0 +1,217 @@
+"""A refresh never brings back a session that was ended meanwhile, and never forks one.
+
+A refresh request authenticates with its session, then replaces it. Whatever ends the session
+in between (logout in another tab, staff, the user on another device, a replayed cookie, or
+another tab's refresh) wins: the refresh is 401 ``No session found`` and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from django.db import connection, connections, transaction
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
+from rest_framework.test import APIClient
+
+from authcore.store import shared_store
+from sessions_app.app_settings import SESSION_COOKIE
+from sessions_app.exceptions import NoSession
+from sessions_app.models import BrowserSession
+from sessions_app.selectors import session_by_id, sessions_of_user
+from sessions_app.services import refresh_session
+from tests.sessions_app.conftest import BROWSER_UA, Browser, open_browser_session
+
+
+def _refresh_request() -> Any:
+    return RequestFactory().post(
+        "/auth/web/refresh", HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="127.0.0.1"
+    )
+
+
+def _current_key(browser: Browser) -> str:
+    sessions = browser.client.get("/auth/web/sessions").json()
+    return str(next(s["id"] for s in sessions if s["current"]))
+
+
+def _me_with_cookie(response_or_id: Any) -> int:
+    """The status of ``/auth/web/me`` with this session cookie (a response's, or an id).
+
+    Tests assert on the status only, so a failing assertion never prints a session id.
+    """
+    if isinstance(response_or_id, str):
+        session_id = response_or_id
+    else:
+        session_id = response_or_id.cookies[SESSION_COOKIE].value
+    client = APIClient(HTTP_USER_AGENT=BROWSER_UA)
+    client.cookies[SESSION_COOKIE] = session_id
+    return int(client.get("/auth/web/me").status_code)
+
+
+def _stored_sessions() -> set[bytes]:
+    """Keys of every browser session in the shared store (Redis)."""
+    store = shared_store()
+    if store.redis is None:
+        pytest.skip("needs Redis to see what the store holds")
+    return set(store.redis.scan_iter(match=store.key("user:*")))
+
+
+# Ways a session ends while a refresh of it is in flight.
+
+
+def _logout(browser: Browser, staff: Client) -> None:
+    assert browser.post("/auth/web/logout", token=browser.csrf_token()).status_code == 204
+
+
+def _ended_on_another_device(browser: Browser, staff: Client) -> None:
+    key = _current_key(browser)
+    laptop = open_browser_session(browser.user, user_agent="Mozilla/5.0 Laptop/2.0")
+    response = laptop.client.delete(
+        f"/auth/web/sessions/{key}",
+        HTTP_X_CSRF_TOKEN=laptop.csrf_token(),
+        HTTP_ORIGIN=laptop.origin,
+    )
+    assert response.status_code == 204
+
+
+def _ended_by_staff(browser: Browser, staff: Client) -> None:
+    key = _current_key(browser)
+    response = staff.post(
+        "/admin/sessions_app/browsersession/",
+        {"action": "end_sessions", "_selected_action": [key]},
+    )
+    assert response.status_code == 302
+
+
+def _all_ended_by_staff(browser: Browser, staff: Client) -> None:
+    response = staff.post(
+        "/admin/authcore/user/",
+        {"action": "end_all_sessions", "_selected_action": [str(browser.user.pk)]},
+    )
+    assert response.status_code == 302
+
+
+def _replayed_from_another_browser(browser: Browser, staff: Client) -> None:
+    assert browser.client.get("/auth/web/me", HTTP_USER_AGENT="curl/8.0").status_code == 401
+
+
+def _refreshed_in_another_tab(browser: Browser, staff: Client) -> None:
+    assert browser.post("/auth/web/refresh", token=browser.csrf_token()).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "end",
+    [
+        _logout,
+        _ended_on_another_device,
+        _ended_by_staff,
+        _all_ended_by_staff,
+        _replayed_from_another_browser,
+        _refreshed_in_another_tab,
+    ],
+)
+def test_a_refresh_of_a_session_ended_meanwhile_is_refused_and_leaves_nothing(
+    browser: Browser, staff: Client, end: Callable[[Browser, Client], None]
+) -> None:
+    stale = session_by_id(browser.session_id)  # what the refresh request authenticated with
+    assert stale is not None
+    end(browser, staff)
+    live = set(sessions_of_user(user=browser.user).values_list("key_hash", flat=True))
+    stored = _stored_sessions()
+    response = HttpResponse()
+    with pytest.raises(NoSession):
+        refresh_session(request=_refresh_request(), response=response, session=stale)
+    assert SESSION_COOKIE not in list(response.cookies)
+    assert set(sessions_of_user(user=browser.user).values_list("key_hash", flat=True)) == live
+    assert _stored_sessions() <= stored
+    old_cookie = _me_with_cookie(browser.session_id)
+    assert old_cookie == 401
+
+
+def _in_a_thread(call: Callable[[], Any]) -> Any:
+    """Run a request in a worker thread; its own database connection is closed after it."""
+    try:
+        return call()
+    finally:
+        connections.close_all()
+
+
+def test_two_tabs_refreshing_at_once_leave_one_live_session(
+    transactional_db: Any, browser: Browser
+) -> None:
+    token = browser.csrf_token()
+    start = threading.Barrier(2)
+
+    def refresh() -> Any:
+        tab = APIClient(HTTP_USER_AGENT=BROWSER_UA)
+        tab.cookies[SESSION_COOKIE] = browser.session_id
+        start.wait(timeout=10)
+        return tab.post("/auth/web/refresh", HTTP_X_CSRF_TOKEN=token, HTTP_ORIGIN=browser.origin)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        responses = [pool.submit(_in_a_thread, refresh) for _ in range(2)]
+        statuses = sorted(future.result(timeout=30).status_code for future in responses)
+    assert statuses == [200, 401]
+    winner = next(f.result() for f in responses if f.result().status_code == 200)
+    assert sessions_of_user(user=browser.user).count() == 1
+    new_cookie = _me_with_cookie(winner)
+    assert new_cookie == 200
+    old_cookie = _me_with_cookie(browser.session_id)
+    assert old_cookie == 401
+
+
+def _wait_until_blocked(count: int) -> None:
+    """Wait until ``count`` connections of this test database wait for a lock."""
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else cached per transaction
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0] >= count:
+                return
+            time.sleep(0.02)
+    raise AssertionError(f"{count} requests never reached the database together")
+
+
+def test_staff_ending_every_session_of_the_user_beats_a_refresh_in_flight(
+    transactional_db: Any, browser: Browser, staff: Client
+) -> None:
+    token = browser.csrf_token()
+    key = _current_key(browser)
+
+    def refresh() -> Any:
+        return browser.client.post(
+            "/auth/web/refresh", HTTP_X_CSRF_TOKEN=token, HTTP_ORIGIN=browser.origin
+        )
+
+    def end_all() -> Any:
+        return staff.post(
+            "/admin/authcore/user/",
+            {"action": "end_all_sessions", "_selected_action": [str(browser.user.pk)]},
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        with transaction.atomic():
+            # Hold the session's row: both requests get as far as the database and wait there,
+            # and go on together once it is released.
+            BrowserSession.objects.select_for_update().get(key_hash=key)
+            refreshing = pool.submit(_in_a_thread, refresh)
+            ending = pool.submit(_in_a_thread, end_all)
+            _wait_until_blocked(2)
+        refreshed, ended = refreshing.result(timeout=30), ending.result(timeout=30)
+    assert ended.status_code == 302
+    assert refreshed.status_code in (200, 401)
+    assert not BrowserSession.objects.filter(user=browser.user).exists()
+    if refreshed.status_code == 200:  # it finished first: staff ended its successor too
+        new_cookie = _me_with_cookie(refreshed)
+        assert new_cookie == 401
+    old_cookie = _me_with_cookie(browser.session_id)
+    assert old_cookie == 401

@@ -90,9 +90,17 @@ _PATTERNS = [
 ]
 
 
+# Single-use values in URLs (an OIDC callback's code and state, an email sign-in link's
+# token), as Django's own request log lines print the request with its query string.
+_QUERY_SECRET = re.compile(
+    r"(?i)([?&](?:code|state|token|link_token|access_token|id_token|refresh_token)=)[^&\s'\">]+"
+)
+
+
 def _redact_text(text: str) -> str:
     for pattern in _PATTERNS[:-1]:
         text = pattern.sub(REDACTED, text)
+    text = _QUERY_SECRET.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     return _PATTERNS[-1].sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
 
 

@@ -65,3 +65,18 @@ def test_a_database_url_password_is_redacted_from_free_text(production_logging):
     output = production_logging.getvalue()
     assert "Sup3rS3cret" not in output
     assert "postgres://[redacted]@db:5432/authcore" in output
+
+
+def test_single_use_values_in_a_logged_url_are_redacted(production_logging):
+    """Django's request log lines print the request with its query string: an OIDC callback's
+    code and state, or an email link's token, must not reach the log with it."""
+    logging.getLogger("django.request").error(
+        "Bad Gateway: %s",
+        "<WSGIRequest: GET '/auth/web/callback?code=c0d3-s3cr3t&state=st4te-s3cr3t&iss=x'>",
+    )
+    logging.getLogger("django.request").error("Not Found: /?token=l1nk-s3cr3t&next=/home")
+
+    output = production_logging.getvalue()
+    for secret in ("c0d3-s3cr3t", "st4te-s3cr3t", "l1nk-s3cr3t"):
+        assert secret not in output
+    assert "iss=x" in output and "next=/home" in output  # the rest of the URL stays readable

@@ -123,7 +123,11 @@ def _redact(value: Any, depth: int = 0) -> Any:
         return type(value)(_redact(item, depth + 1) for item in value)
     if isinstance(value, bytes):
         return _redact_text(value.decode("utf-8", "replace"))
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    # Any other object is rendered by its repr (as the JSON renderer would), redacted: Django
+    # attaches the request to its log records, whose repr holds the query string.
+    return _redact_text(repr(value))
 
 
 def redact_secrets(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,8 @@ import logging.config
 from collections.abc import Iterator
 
 import pytest
+from django.http import HttpResponse
+from django.utils.log import log_response
 
 pytestmark = pytest.mark.urls("tests.authcore.urls")
 
@@ -67,16 +69,20 @@ def test_a_database_url_password_is_redacted_from_free_text(production_logging):
     assert "postgres://[redacted]@db:5432/authcore" in output
 
 
-def test_single_use_values_in_a_logged_url_are_redacted(production_logging):
-    """Django's request log lines print the request with its query string: an OIDC callback's
-    code and state, or an email link's token, must not reach the log with it."""
-    logging.getLogger("django.request").error(
-        "Bad Gateway: %s",
-        "<WSGIRequest: GET '/auth/web/callback?code=c0d3-s3cr3t&state=st4te-s3cr3t&iss=x'>",
-    )
-    logging.getLogger("django.request").error("Not Found: /?token=l1nk-s3cr3t&next=/home")
+def test_single_use_values_in_a_logged_url_are_redacted(production_logging, rf):
+    """Django logs a 5xx with the request attached, whose repr holds the query string: an
+    OIDC callback's code and state, or an email link's token, must not reach the log."""
+    for url in (
+        "/auth/web/callback?code=c0d3-s3cr3t&state=st4te-s3cr3t&iss=x",
+        "/?token=l1nk-s3cr3t",
+    ):
+        request = rf.get(url)
+        log_response(
+            "Bad Gateway: %s", request.path, response=HttpResponse(status=502), request=request
+        )
 
     output = production_logging.getvalue()
+    assert "WSGIRequest" in output  # the request was logged
     for secret in ("c0d3-s3cr3t", "st4te-s3cr3t", "l1nk-s3cr3t"):
         assert secret not in output
-    assert "iss=x" in output and "next=/home" in output  # the rest of the URL stays readable
+    assert "iss=x" in output  # the rest of the URL stays readable

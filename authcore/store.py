@@ -283,6 +283,11 @@ class SharedStore:
         if not self._open:
             logger.warning("redis_unavailable", error=type(error).__name__, fallback="memory")
         self._open = True
+        if isinstance(error, redis.exceptions.ReadOnlyError) and self._client is not None:
+            # A failover that moved a DNS name leaves the old primary up as a replica: every
+            # open connection still talks to it. Drop them all (the threads' own ones too), so
+            # the probe and the next commands connect afresh, to wherever the name now points.
+            self._client.connection_pool.disconnect(inuse_connections=True)
         with self._probe_lock:
             if self._probing or self._client is None or self._closed.is_set():
                 return

@@ -24,7 +24,7 @@ from authcore.store import (
     shared_store,
 )
 from tests.authcore.forks_and_sockets import assert_blocking_with_kernel_timeout
-from tests.resilience.harness import ThrowawayRedis, free_port
+from tests.resilience.harness import TcpProxy, ThrowawayRedis, free_port
 
 pytestmark = [pytest.mark.urls("tests.authcore.urls"), pytest.mark.slow]
 
@@ -234,3 +234,36 @@ def test_a_redis_that_refuses_writes_is_an_outage_not_a_500(client, throwaway_re
     assert [r.status_code for r in responses] == [404, 404, 404]
     assert all("X-RateLimit-Remaining" in r for r in responses)  # limited in memory meanwhile
     assert shared_store().using_redis is False
+
+
+@pytest.mark.django_db
+def test_after_a_failover_to_another_primary_requests_go_back_to_redis(
+    client, settings, tmp_path, throwaway_redis
+):
+    """A failover that moves a name: Authcore reaches Redis through one address (a proxy
+    here), the old primary is demoted to replica and the address now leads to the new primary.
+    Connections opened before still reach the replica (READONLY); they must be dropped, or the
+    process stays on its memory fallback until it is restarted."""
+    new_primary = ThrowawayRedis(folder=tmp_path / "new")
+    (tmp_path / "new").mkdir()
+    new_primary.start()
+    proxy = TcpProxy(upstream_port=throwaway_redis.port)
+    try:
+        settings.REDIS_URL = f"redis://127.0.0.1:{proxy.port}/0"
+        reset_shared_store()
+        assert client.get("/nope").status_code == 404
+        assert shared_store().using_redis
+
+        throwaway_redis.client().replicaof("127.0.0.1", new_primary.port)  # demoted
+        proxy.upstream_port = new_primary.port  # the name now leads to the new primary
+        assert client.get("/nope").status_code == 404  # READONLY: answered from memory
+
+        assert wait_until(lambda: shared_store().using_redis)
+        before = int(new_primary.client().dbsize())  # type: ignore[arg-type]
+        for _ in range(3):
+            assert client.get("/nope").status_code == 404
+        assert shared_store().using_redis  # no connection of this thread still on the replica
+        assert int(new_primary.client().dbsize()) > before  # type: ignore[arg-type]
+    finally:
+        proxy.cut()
+        new_primary.kill()

@@ -7,6 +7,7 @@ Every metric in the contract is created at import, so ``/metrics`` shows it at z
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from prometheus_client import (
     values,
 )
 
+from authcore.metrics_dir import MARKER
 from authcore.process import current_pid
 
 # Each write of a multiprocess value first compares the process id with the one its files
@@ -71,15 +73,16 @@ def _forget_dead_processes() -> None:
     ``livemax`` gauge such as ``authcore_signing_keys`` would otherwise keep the largest value
     any dead worker ever saw, and the "no next key" alert could never fire."""
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if not folder:
-        return
+    if not folder or os.environ.get(MARKER) != folder:
+        return  # a directory the operator set may be shared with other PID namespaces
     for path in Path(folder).glob("gauge_live*_*.db"):
         try:
             pid = int(path.stem.rsplit("_", 1)[1])
         except ValueError:
             continue
         if not Path(f"/proc/{pid}").exists():
-            multiprocess.mark_process_dead(pid, folder)
+            with contextlib.suppress(OSError):  # a concurrent scrape removed it first
+                multiprocess.mark_process_dead(pid, folder)
 
 
 def render() -> bytes:

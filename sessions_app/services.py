@@ -101,9 +101,10 @@ def _lock_user(user_id: str | UUID) -> None:
     of the user" and a refresh of one of them never interleave: either the refresh commits
     first and its successor is ended too, or it runs afterwards and finds its session gone.
     """
-    list(
-        get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True)
-    )
+    # FOR NO KEY UPDATE: it orders the two, yet lets inserts that reference the user (tokens,
+    # sessions, passkeys: their foreign-key checks take FOR KEY SHARE) go on meanwhile.
+    users = get_user_model().objects.select_for_update(no_key=True).filter(pk=user_id)
+    list(users.values_list("pk", flat=True))
 
 
 def open_session(

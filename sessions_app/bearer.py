@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
@@ -51,7 +52,9 @@ class ProviderBearerAuthentication(BaseAuthentication):
             return None
         raw = raw.strip()
         issuer = unverified_issuer(raw)
-        provider = provider_by_issuer(issuer) if issuer else None
+        if not issuer or issuer == str(settings.API_BASE_URL).rstrip("/"):
+            return None  # Authcore's own (or no issuer): the tokens app's class decides
+        provider = provider_by_issuer(issuer)
         if provider is None:
             return None  # not a provider token: Authcore's own Bearer class decides
         try:

@@ -205,7 +205,7 @@ def for_documents() -> KeySet:
     Redis, ``without_redis`` alone paces the reloads (no check costs I/O there, and a second
     gate would let a revoked key sign for up to 1.5 s instead of one)."""
     global _document_checked_at
-    if shared_store().redis is None:
+    if not shared_store().using_redis:  # an attribute read: no client built per call
         return without_redis()
     keyset = _keyset
     now = time.monotonic()

@@ -49,6 +49,8 @@ class _Thresholds:
 
 
 app_settings = _Thresholds()
+# Retry-After of an attempt refused while earlier ones are still being checked (seconds).
+RESERVATION_RETRY_AFTER = 5
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,9 @@ def reserve_attempt(subject: Subject) -> int:
     count = shared_store().incr(subject.failures_name, app_settings.LOCKOUT_WINDOW)
     if count > app_settings.LOCKOUT_MAX_FAILURES:
         RATE_LIMIT_HITS.labels(scope="lockout").inc()
-        raise CredentialLocked(retry_after=app_settings.LOCKOUT_SECONDS)
+        # Locked for good once the attempts in flight fail; if one succeeds the count clears,
+        # so ask for a short wait, not the whole lock (a lock set meanwhile says its own).
+        raise CredentialLocked(retry_after=RESERVATION_RETRY_AFTER)
     return count
 
 

@@ -119,7 +119,11 @@ class MasterBasicAuthentication(BasicAuthentication):
     def authenticate(self, request: Request) -> tuple[None, Master] | None:
         if not master_enabled():
             raise MasterDisabled()
-        if request.method not in SAFE_METHODS and not _origin_allowed(request):
+        if (
+            request.method not in SAFE_METHODS
+            and request.META.get("HTTP_AUTHORIZATION")
+            and not _origin_allowed(request)
+        ):  # only a request that carries credentials: without any it is the usual 401
             raise MasterOriginNotAllowed()
         try:
             result = super().authenticate(request)

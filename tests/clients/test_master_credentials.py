@@ -142,3 +142,10 @@ def test_servers_and_allowed_origins_still_use_the_master(api_client, master, or
     headers = {**master, **({"Origin": origin} if origin else {})}
     response = api_client.post("/api/clients", {"name": "shop"}, format="json", headers=headers)
     assert response.status_code == 201
+
+
+def test_a_cross_origin_request_without_credentials_is_the_usual_401(api_client, master):
+    response = api_client.post(
+        "/api/clients", {"name": "x"}, format="json", headers={"Origin": "https://evil.example"}
+    )
+    assert response.status_code == 401

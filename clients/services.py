@@ -390,7 +390,7 @@ def authenticate_client_and_user(
     client id of the key's lookup id) and one SQL statement (client and user joined). The
     API key's lock is honoured first; the user's lock only once the key has matched, so a
     wrong key learns nothing about the user's lock. With ``fallback`` (no ``x-api-key``: the
-    deployment's ``CLIENT_API_KEY``) the user's failures are counted per client IP as well
+    deployment's ``CLIENT_API_KEY``) the user's failures are counted per client IP instead
     (``user_secret_subject``).
 
     Once both lockout states are known before the statement, that one statement also records

@@ -66,7 +66,7 @@ class SessionCookieAuthentication(BaseAuthentication):
         return 'Cookie realm="authcore"'
 
 
-# Provider-issued bearer JWTs (registered in REST_FRAMEWORK after Authcore's Bearer class).
+# Provider-issued bearer JWTs (registered in REST_FRAMEWORK before Authcore's Bearer class).
 from sessions_app.bearer import ProviderBearerAuthentication, ProviderToken  # noqa: E402
 
 __all__ = ["ProviderBearerAuthentication", "ProviderToken", "SessionCookieAuthentication"]

@@ -2,7 +2,8 @@
 
 A request without an ``Origin`` header (server-to-server calls, probes, JWKS fetchers, every
 same-origin GET) gets nothing from ``corsheaders.middleware.CorsMiddleware`` but ``Vary:
-origin`` (every path is CORS-enabled here: no ``CORS_URLS_REGEX``); building ``request.headers``
+origin`` (every path but ``/admin/`` and ``/static/`` is CORS-enabled: ``CORS_URLS_REGEX``;
+``Vary: origin`` on those two costs nothing and is harmless); building ``request.headers``
 to find that out was a measurable share of a cheap request. Those requests get the same
 ``Vary`` directly; requests with an ``Origin`` and every ``OPTIONS`` (preflights) go through
 the library unchanged.

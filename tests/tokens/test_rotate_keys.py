@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import threading
 import time
@@ -320,6 +321,9 @@ def _stale_after_revoking(user: User) -> tuple[str, keyset.KeySet]:
     stale = keyset.cached()
     assert stale is not None
     services.revoke_key(kid=revoked)
+    # Loaded just now, as far as that process knows (revoke_key's key generation may take a
+    # while on a busy machine: the second counts from here, not from the first signature).
+    stale = dataclasses.replace(stale, loaded_at=time.monotonic())
     keyset._keyset = stale
     return revoked, stale
 

@@ -8,6 +8,8 @@ scheduled run starts over anyway.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import structlog
@@ -25,16 +27,20 @@ RETRY_POLICY: dict[str, Any] = {
 }
 
 
+@contextmanager
+def failures_logged(task: Task) -> Iterator[None]:
+    """Log a failure of ``task`` as ``task_failed`` (JSON), then let it retry (RETRY_POLICY)."""
+    try:
+        yield
+    except Exception as error:
+        logger.error(
+            "task_failed", task=task.name, error=type(error).__name__, retries=task.request.retries
+        )
+        raise
+
+
 @shared_task(bind=True, **RETRY_POLICY)
 def prune_task(self: Task) -> None:
     """Hourly: what ``manage.py prune`` does."""
-    try:
+    with failures_logged(self):
         call_command("prune")
-    except Exception as error:
-        logger.error(
-            "task_failed",
-            task="authcore.tasks.prune_task",
-            error=type(error).__name__,
-            retries=self.request.retries,
-        )
-        raise

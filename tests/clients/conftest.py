@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 MASTER_USERNAME = "operator"
@@ -109,3 +112,25 @@ def alice(api_client: APIClient, backend: Backend) -> ClientUserCredentials:
 @pytest.fixture
 def bearer(api_client: APIClient, backend: Backend, alice: ClientUserCredentials) -> Bearer:
     return get_token(api_client, backend, alice)
+
+
+def at_once(count: int, send: Callable[[APIClient], Any]) -> list[Any]:
+    """``count`` requests sent by as many threads released together (a barrier), each with a
+    client and a database connection of its own; their answers, in completion order."""
+    barrier = threading.Barrier(count)
+    answers: list[Any] = []
+
+    def one() -> None:
+        try:
+            client = APIClient()
+            barrier.wait()
+            answers.append(send(client))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers

@@ -7,16 +7,13 @@ or identifier exists.
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.test import APIClient
 
 from authcore.models import AuditEvent
 from authcore.store import shared_store
-from tests.clients.conftest import MASTER_PASSWORD, MASTER_USERNAME, basic, create_user
+from tests.clients.conftest import MASTER_PASSWORD, MASTER_USERNAME, at_once, basic, create_user
 
 pytestmark = pytest.mark.django_db
 MAX_FAILURES = 5
@@ -210,23 +207,13 @@ def test_a_burst_of_parallel_master_guesses_gets_only_the_allowed_number_checked
     """Every guess is counted before it is checked, so twenty at once cannot all slip past a
     lock none of them has reached yet: five are checked (401), the rest refused (429)."""
     wrong = basic(MASTER_USERNAME, "guess")
-    barrier = threading.Barrier(20)
-    statuses: list[int] = []
 
-    def guess() -> None:
-        try:
-            client = APIClient()
-            barrier.wait()
-            response = client.post("/api/clients", {"name": "x"}, format="json", headers=wrong)
-            statuses.append(response.status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=guess) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = at_once(
+        20,
+        lambda client: (
+            client.post("/api/clients", {"name": "x"}, format="json", headers=wrong).status_code
+        ),
+    )
 
     assert sorted(statuses) == [401] * MAX_FAILURES + [429] * (20 - MAX_FAILURES)
     _assert_locked(APIClient().post("/api/clients", {"name": "x"}, format="json", headers=master))

@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
-from rest_framework.test import APIClient
 
 from authcore.models import User
 from clients.models import ClientUser
+from tests.clients.conftest import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_racing_creations_of_one_identifier_make_one_user(backend):
-    barrier = threading.Barrier(4)
-    statuses: list[int] = []
-
-    def create() -> None:
-        try:
-            client = APIClient()
-            barrier.wait()
-            response = client.post(
+    statuses = at_once(
+        4,
+        lambda client: (
+            client.post(
                 "/api/users", {"identifier": "racer"}, format="json", headers=backend.headers
-            )
-            statuses.append(response.status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=create) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+            ).status_code
+        ),
+    )
 
     assert sorted(statuses) == [201, 409, 409, 409]
     assert ClientUser.objects.filter(identifier="racer").count() == 1

@@ -166,6 +166,8 @@ LOG_FORMAT: str = env.str("LOG_FORMAT", default="console" if IS_DEVELOPMENT else
 # --- Django -------------------------------------------------------------------------------
 
 INSTALLED_APPS = [
+    # First: its management commands take precedence over Django's (createsuperuser).
+    "authcore",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -176,7 +178,6 @@ INSTALLED_APPS = [
     "corsheaders",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our static files, no CDN
-    "authcore",
     "tokens",
     "clients",
     "passkeys",

@@ -22,6 +22,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from authcore.admin_guard import MalformedInputGuard
 from authcore.models import AuditEvent, User
 from passkeys.models import Passkey
 from sessions_app.models import BrowserSession, OidcIdentity
@@ -113,7 +114,7 @@ def _can_revoke_tokens(request: HttpRequest) -> bool:
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(MalformedInputGuard, DjangoUserAdmin):
     form = AuthcoreUserChangeForm
     list_display = (
         "username",
@@ -176,7 +177,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(MalformedInputGuard, admin.ModelAdmin):
     """The append-only trail: staff read and search it; nobody adds, edits or deletes from here
     (``manage.py prune`` drops events older than ``AUDIT_RETENTION_DAYS``)."""
 

@@ -23,6 +23,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from authcore.admin_guard import MalformedInputGuard
 from clients.exceptions import ClientNotFound
 from clients.models import Client, ClientUser
 from clients.services import (
@@ -90,7 +91,7 @@ def _adopt(target: Client, source: Client) -> None:
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(MalformedInputGuard, admin.ModelAdmin):
     list_display = ("name", "id", "key_prefix", "user_count", "created_at", "key_rotated_at")
     search_fields = ("name", "id", "key_id")
     fields = ("name", "id", "key_prefix", "created_at", "key_rotated_at")
@@ -199,7 +200,7 @@ class ClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClientUser)
-class ClientUserAdmin(admin.ModelAdmin):
+class ClientUserAdmin(MalformedInputGuard, admin.ModelAdmin):
     list_display = ("identifier", "client", "user", "email", "secret_prefix", "created_at")
     list_filter = ("client",)
     search_fields = ("identifier", "email", "user__username", "user__id", "client__name")

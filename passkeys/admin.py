@@ -13,12 +13,13 @@ from authcore.admin_actions import (
     record_rename_by_staff,
     remove_passkey_by_staff,
 )
+from authcore.admin_guard import MalformedInputGuard
 from authcore.audit import record_event
 from passkeys.models import EmailCode, Passkey
 
 
 @admin.register(Passkey)
-class PasskeyAdmin(admin.ModelAdmin):
+class PasskeyAdmin(MalformedInputGuard, admin.ModelAdmin):
     list_display = (
         "name",
         "user",
@@ -81,7 +82,7 @@ class PasskeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(EmailCode)
-class EmailCodeAdmin(admin.ModelAdmin):
+class EmailCodeAdmin(MalformedInputGuard, admin.ModelAdmin):
     list_display = ("email", "created_at", "expires_at", "attempts", "used_at", "voided_at")
     search_fields = ("email",)
     fields = ("id", "email", "created_at", "expires_at", "attempts", "used_at", "voided_at")

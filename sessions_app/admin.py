@@ -10,44 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from authcore.admin_guard import MalformedInputGuard
 from sessions_app.internal.session_store import is_session_key
 from sessions_app.models import BrowserSession, OidcIdentity
 from sessions_app.services import end_session
 
 
-def _has_nul(request: HttpRequest) -> bool:
-    return any(
-        "\x00" in key or any("\x00" in value for value in values)
-        for data in (request.GET, request.POST)
-        for key, values in data.lists()
-    )
-
-
-class _GuardedAdmin(admin.ModelAdmin):
-    """Ids in the path and filters in the query reach the database only in a form it takes:
-    PostgreSQL answers a NUL character, or a filter value its column cannot hold (``?client_ip=x``),
-    with an error, which Django's admin would turn into a 500 instead of "not found"."""
-
-    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
-        if "\x00" in object_id:
-            return None  # the admin's "does not exist" message
-        return super().get_object(request, object_id, from_field)
-
-    def get_changelist_instance(self, request: HttpRequest) -> Any:
-        if _has_nul(request):
-            raise IncorrectLookupParameters()  # the admin's own answer to bad filters (?e=1)
-        try:
-            return super().get_changelist_instance(request)
-        except ValueError as error:  # a value the column's type refuses, found while counting
-            raise IncorrectLookupParameters() from error
-
-
 @admin.register(BrowserSession)
-class BrowserSessionAdmin(_GuardedAdmin):
+class BrowserSessionAdmin(MalformedInputGuard, admin.ModelAdmin):
     list_display = ("short_key", "user", "method", "created_at", "expires_at", "client_ip")
     list_filter = ("method",)
     search_fields = ("user__username", "user__email", "user__id", "client_ip")
@@ -87,7 +60,7 @@ class BrowserSessionAdmin(_GuardedAdmin):
 
 
 @admin.register(OidcIdentity)
-class OidcIdentityAdmin(_GuardedAdmin):
+class OidcIdentityAdmin(MalformedInputGuard, admin.ModelAdmin):
     """Read-only: sign-in finds the user by (issuer, subject) through this row, so whoever can
     change its ``user`` (or add a row) could sign in as anyone with their own provider account.
     Links are made only by signing in (``provision_user``)."""

@@ -132,7 +132,7 @@ class TokenCreateView(APIView):
             raise
         data = s.plain_token_create_input(sent)
         if data is None:  # anything but the plain body: the serializer, for its exact errors
-            serializer = s.TokenCreateInput(data=request.data)
+            serializer = s.TokenCreateInput(data=sent)
             if not serializer.is_valid():
                 # A bad key is still a 401 before any body error, as on every other endpoint.
                 authenticate_api_key(presented=key.value, ip=key.ip)

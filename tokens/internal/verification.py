@@ -76,6 +76,12 @@ class VerifiedToken:
     client_id: str | None
 
 
+def _check_raw(raw: object) -> None:
+    """A non-empty string of bounded length, before anything parses it."""
+    if not isinstance(raw, str) or not raw or len(raw) > MAX_TOKEN_LENGTH:
+        raise InvalidToken("malformed")
+
+
 def _check_header(raw: str) -> str:
     """Step 1; returns the kid."""
     try:
@@ -225,8 +231,7 @@ def signed_claims(raw: str) -> dict[str, Any]:
     ours, whatever its times and its record's state. For revocation by value (RFC 7009): a
     token refused now (its user deactivated, a clock ahead of ours) may be accepted later, so
     it must still be revocable; ownership is the caller's check."""
-    if not isinstance(raw, str) or not raw or len(raw) > MAX_TOKEN_LENGTH:
-        raise InvalidToken("malformed")
+    _check_raw(raw)
     kid = _check_header(raw)
     return _decode(raw, _key_set_with(kid), kid, times=False)
 
@@ -266,8 +271,7 @@ def _from_database(claims: dict[str, Any], kid: str, client: Any, epoch: bytes |
 
 def verify(raw: str) -> VerifiedToken:
     """Every check of the module docstring; raises ``InvalidToken`` with a reason."""
-    if not isinstance(raw, str) or not raw or len(raw) > MAX_TOKEN_LENGTH:
-        raise InvalidToken("malformed")
+    _check_raw(raw)
     digest = hashlib.sha256(raw.encode()).digest()
     seen = keyset.cached()
     remembered = _verified.get(digest, version=seen.version) if seen is not None else None

@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.db import transaction
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -174,6 +175,28 @@ class UserAdmin(MalformedInputGuard, DjangoUserAdmin):
 
     def has_end_sessions_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm("sessions_app.delete_browsersession"))
+
+    # Deleting a user locks the user's row before Django's collector deletes what refers to
+    # it, the order a session refresh and "end every session" take (user, then sessions):
+    # with the collector's order (sessions, then user) a refresh in flight and the deletion
+    # each waited for the other and PostgreSQL failed one. Locked first, the deletion waits,
+    # then collects what the refresh committed (its successor session) and deletes it too.
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        with transaction.atomic():
+            _lock_for_deletion([obj.pk])
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        with transaction.atomic():
+            _lock_for_deletion(list(queryset.values_list("pk", flat=True)))
+            super().delete_queryset(request, queryset)
+
+
+def _lock_for_deletion(user_ids: list[Any]) -> None:
+    """Lock these users' rows (in primary-key order: two deletions never wait on each
+    other crosswise) until the transaction ends."""
+    users = User.objects.select_for_update().filter(pk__in=user_ids).order_by("pk")
+    list(users.values_list("pk", flat=True))
 
 
 @admin.register(AuditEvent)

@@ -27,6 +27,14 @@ class BrowserSession(models.Model):
     expires_at = models.DateTimeField(db_index=True)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=255, blank=True)
+    replaces = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        db_index=True,
+        editable=False,
+        help_text="storage key of the session a refresh replaced with this one",
+    )
 
     class Meta:
         ordering = ("-created_at",)

@@ -31,6 +31,10 @@ from sessions_app.internal.session_store import (
 from sessions_app.models import BrowserSession
 from sessions_app.selectors import session_by_id
 
+# Refreshes of one session that can commit while a logout of it waits: one per tab, in
+# practice. Bounded so that a logout always ends.
+_MAX_SUCCESSORS = 8
+
 
 def _http_request(request: Any) -> HttpRequest:
     """The Django request behind a DRF ``Request`` (or the request itself)."""
@@ -60,8 +64,12 @@ def clear_session_cookies(response: HttpResponseBase) -> None:
         response.delete_cookie(name, path="/", samesite="Lax")
 
 
-def _new_session(*, request: HttpRequest, user_id: str, method: str) -> UserSession:
-    """A new session (fresh id and CSRF secret) and its index row; not yet in the store."""
+def _new_session(
+    *, request: HttpRequest, user_id: str, method: str, replaces: str = ""
+) -> UserSession:
+    """A new session (fresh id and CSRF secret) and its index row; not yet in the store.
+
+    ``replaces``: the storage key of the session a refresh replaced with this one."""
     now = _now()
     session_id = new_session_id()
     session = UserSession(
@@ -82,6 +90,7 @@ def _new_session(*, request: HttpRequest, user_id: str, method: str) -> UserSess
         expires_at=session.expires_at,
         client_ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
+        replaces=replaces,
     )
     return session
 
@@ -166,7 +175,12 @@ def refresh_session(
         deleted, _ = BrowserSession.objects.filter(key_hash=session.key_hash).delete()
         if not deleted:
             raise NoSession()
-        fresh = _new_session(request=http_request, user_id=session.user_id, method=session.method)
+        fresh = _new_session(
+            request=http_request,
+            user_id=session.user_id,
+            method=session.method,
+            replaces=session.key_hash,
+        )
     # Stored only once its row is committed: a refresh that fails leaves no live entry behind.
     save_session(fresh, app_settings.SESSION_MAX_AGE)
     drop_session(session.key_hash)
@@ -180,23 +194,49 @@ def refresh_session(
 
 
 def end_session(*, key_hash: str, actor: Any = None, reason: str = "logout") -> bool:
-    """End the session stored under ``key_hash``; True if it existed.
+    """End the session stored under ``key_hash``, and what a refresh made of it; True if it
+    existed.
+
+    A logout whose delete queued behind a refresh of the same session (another tab) finds the
+    session gone once the refresh commits; the successor that refresh created (its row names
+    the session it ``replaces``) is ended instead, so the browser's next cookie is dead too.
+    Only a refresh in flight leaves successors behind: a refresh deletes the session it
+    replaces in the transaction that creates the successor.
 
     Args:
         key_hash: the session's storage key (``UserSession.key_hash``, ``BrowserSession.pk``).
         actor: who ended it (the user, staff, or None for the system).
         reason: ``logout``, ``admin``, ``fingerprint_mismatch`` … (audit detail).
     """
-    drop_session(key_hash)
-    deleted, _ = BrowserSession.objects.filter(key_hash=key_hash).delete()
+    ended = [key_hash]
+    with transaction.atomic():
+        # Waits for a refresh of this session that holds its row, then finds it gone.
+        deleted, _ = BrowserSession.objects.filter(key_hash=key_hash).delete()
+        frontier = [key_hash]
+        for _ in range(_MAX_SUCCESSORS):
+            # A new statement, a new snapshot: the successor a refresh committed is seen.
+            frontier = list(
+                BrowserSession.objects.filter(replaces__in=frontier).values_list(
+                    "key_hash", flat=True
+                )
+            )
+            if not frontier:
+                break
+            BrowserSession.objects.filter(key_hash__in=frontier).delete()
+            ended += frontier
+    for hashed in ended:
+        drop_session(hashed)
+    detail: dict[str, Any] = {"reason": reason}
+    if len(ended) > 1:
+        detail["successors"] = len(ended) - 1
     record_event(
         "session.ended",
         actor=actor,
         target=f"session:{key_hash[:12]}",
         outcome="success" if reason in {"logout", "admin", "user"} else reason,
-        detail={"reason": reason},
+        detail=detail,
     )
-    return bool(deleted)
+    return bool(deleted) or len(ended) > 1
 
 
 def end_sessions_of_user(*, user: Any, actor: Any = None) -> int:

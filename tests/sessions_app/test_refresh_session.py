@@ -215,3 +215,70 @@ def test_staff_ending_every_session_of_the_user_beats_a_refresh_in_flight(
         assert new_cookie == 401
     old_cookie = _me_with_cookie(browser.session_id)
     assert old_cookie == 401
+
+
+def test_a_logout_queued_behind_a_refresh_of_its_session_ends_the_successor(
+    transactional_db: Any, browser: Browser
+) -> None:
+    token = browser.csrf_token()
+    key = _current_key(browser)
+
+    def refresh() -> Any:
+        return browser.client.post(
+            "/auth/web/refresh", HTTP_X_CSRF_TOKEN=token, HTTP_ORIGIN=browser.origin
+        )
+
+    def logout() -> Any:
+        tab = APIClient(HTTP_USER_AGENT=BROWSER_UA)
+        tab.cookies[SESSION_COOKIE] = browser.session_id
+        return tab.post("/auth/web/logout", HTTP_X_CSRF_TOKEN=token, HTTP_ORIGIN=browser.origin)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        with transaction.atomic():
+            # Hold the session's row: the refresh waits for it first, the logout behind it.
+            BrowserSession.objects.select_for_update().get(key_hash=key)
+            refreshing = pool.submit(_in_a_thread, refresh)
+            _wait_until_blocked(1)
+            logging_out = pool.submit(_in_a_thread, logout)
+            _wait_until_blocked(2)
+        refreshed, logged_out = refreshing.result(timeout=30), logging_out.result(timeout=30)
+    assert refreshed.status_code == 200  # it went first: the session became its successor
+    assert logged_out.status_code == 204
+    new_cookie = _me_with_cookie(refreshed)
+    assert new_cookie == 401
+    old_cookie = _me_with_cookie(browser.session_id)
+    assert old_cookie == 401
+    assert not BrowserSession.objects.filter(user=browser.user).exists()
+
+
+def test_staff_deleting_a_user_while_a_refresh_of_theirs_waits_is_no_deadlock(
+    transactional_db: Any, browser: Browser, staff: Client
+) -> None:
+    token = browser.csrf_token()
+    user_model = type(browser.user)
+
+    def refresh() -> Any:
+        return browser.client.post(
+            "/auth/web/refresh", HTTP_X_CSRF_TOKEN=token, HTTP_ORIGIN=browser.origin
+        )
+
+    def delete_user() -> Any:
+        return staff.post(f"/admin/authcore/user/{browser.user.pk}/delete/", {"post": "yes"})
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        with transaction.atomic():
+            # Hold the user's row: the refresh queues for it first, the deletion behind it.
+            # Were the deletion to take the session rows before the user's (Django's order
+            # of deletion), each would wait for the other and PostgreSQL would fail one.
+            user_model.objects.select_for_update().get(pk=browser.user.pk)
+            refreshing = pool.submit(_in_a_thread, refresh)
+            _wait_until_blocked(1)
+            deleting = pool.submit(_in_a_thread, delete_user)
+            _wait_until_blocked(2)
+        refreshed, deleted = refreshing.result(timeout=30), deleting.result(timeout=30)
+    assert deleted.status_code == 302
+    assert refreshed.status_code == 200  # it went first; the deletion then ended its successor
+    assert not user_model.objects.filter(pk=browser.user.pk).exists()
+    assert not BrowserSession.objects.exists()
+    new_cookie = _me_with_cookie(refreshed)
+    assert new_cookie == 401

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, BasicAuthentication
@@ -18,6 +17,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 
 from authcore.client_ip import client_ip
+from authcore.origins import is_allowed_origin
 from clients import app_settings
 from clients.exceptions import (
     API_KEY_CHALLENGE,
@@ -97,14 +97,11 @@ class DeferredApiKeyAuthentication(ApiKeyOrFallbackAuthentication):
 
 
 def _origin_allowed(request: Request) -> bool:
-    """No ``Origin`` (a server, curl, an SDK) or one of ``CORS_ALLOWED_ORIGINS``. A browser
+    """No ``Origin`` (a server, curl, an SDK) or a trusted one (``authcore.origins``). A browser
     sends ``Origin`` on every cross-origin POST, so a page elsewhere cannot have a browser that
     cached the master credentials (after a Basic prompt) change anything."""
     origin = request.META.get("HTTP_ORIGIN")
-    if origin is None:
-        return True
-    allowed = {str(o).rstrip("/").lower() for o in settings.CORS_ALLOWED_ORIGINS}
-    return origin.strip().rstrip("/").lower() in allowed
+    return origin is None or is_allowed_origin(origin)
 
 
 class MasterBasicAuthentication(BasicAuthentication):

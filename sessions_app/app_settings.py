@@ -53,13 +53,6 @@ class _Settings:
         return str(settings.API_BASE_URL)
 
     @property
-    def ALLOWED_ORIGINS(self) -> frozenset[str]:
-        """Origins allowed to make state-changing requests with a session cookie."""
-        origins = {str(origin).rstrip("/") for origin in settings.CORS_ALLOWED_ORIGINS}
-        origins.add(self.API_ORIGIN)
-        return frozenset(origins)
-
-    @property
     def PASSKEY_TOKEN_TTL(self) -> int:
         """Lifetime of the Authcore token handed out by ``POST /auth/web/token``."""
         return int(getattr(settings, "PASSKEY_TOKEN_TTL", 3600))

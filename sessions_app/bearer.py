@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
@@ -22,6 +21,7 @@ from sessions_app.exceptions import InvalidProviderToken
 from sessions_app.oidc.jwt_verification import TokenRejected, unverified_issuer, verify_provider_jwt
 from sessions_app.oidc.providers import Provider, configured_providers, provider_by_issuer
 from sessions_app.oidc.provisioning import provision_user
+from tokens.selectors import token_issuer
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class ProviderBearerAuthentication(BaseAuthentication):
             return None
         raw = raw.strip()
         issuer = unverified_issuer(raw)
-        if not issuer or issuer == str(settings.API_BASE_URL).rstrip("/"):
+        if not issuer or issuer == token_issuer():
             return None  # Authcore's own (or no issuer): the tokens app's class decides
         provider = provider_by_issuer(issuer)
         if provider is None:

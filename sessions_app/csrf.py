@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from django.http import HttpRequest
 
+from authcore.origins import is_allowed_origin
 from sessions_app import app_settings
 from sessions_app.exceptions import CsrfTokenInvalid, CsrfTokenMissing, OriginNotAllowed
 
@@ -80,8 +81,7 @@ def origin_allowed(request: HttpRequest) -> bool:
     origin = request_origin(request)
     if not origin or origin == "null":
         return False
-    allowed = {o.lower() for o in app_settings.ALLOWED_ORIGINS}
-    return origin.lower() in allowed
+    return is_allowed_origin(origin)
 
 
 def enforce_csrf(request: HttpRequest, *, session_id: str, csrf_secret: str) -> None:

@@ -6,8 +6,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from tokens import app_settings
 from tokens.internal import keyset
 from tokens.models import SigningKey, TokenRecord
+
+
+def token_issuer() -> str:
+    """The ``iss`` of every token Authcore signs (``API_BASE_URL``)."""
+    return app_settings.ISSUER
 
 
 def token_by_jti(jti: str) -> TokenRecord | None:

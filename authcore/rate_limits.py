@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 
 import redis
 import structlog
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from limits import RateLimitItem, RateLimitItemPerSecond
@@ -195,6 +196,19 @@ def register_read_ahead(method: str, path: str, names: ReadAheadNames) -> None:
     Registering the same route again replaces its provider.
     """
     _read_ahead_providers[(method, path)] = names
+
+
+def log_limits_in_force() -> None:
+    """Say at startup which limits apply (API.md: development's defaults are ten times looser
+    than test's and production's). ``authcore.wsgi`` calls it: gunicorn and runserver."""
+    logger.info(
+        "rate_limits",
+        environment=settings.APP_ENVIRONMENT,
+        **{
+            "global": parse_rate(settings.RATE_LIMIT_GLOBAL).text,
+            "auth": parse_rate(settings.RATE_LIMIT_AUTH).text,
+        },
+    )
 
 
 def read_ahead_names(request: HttpRequest) -> Sequence[str]:

@@ -33,6 +33,12 @@ MIN_SECRET_LENGTH = 32
 _WEAK_SECRETS = {"changeme", "secret", "password", "django-insecure", "development"}
 
 
+def _list(name: str, default: list[str]) -> list[str]:
+    """A comma-separated variable's items, stripped, empty ones dropped: ``"a, b,"`` is
+    ``["a", "b"]`` (django-environ keeps the spaces, and `` api.example`` matches no host)."""
+    return [item.strip() for item in env.list(name, default=default) if item.strip()]
+
+
 def _secret(name: str) -> str:
     """A secret from the environment; generated outside production, refused there if weak."""
     value: str = env.str(name, default="")
@@ -84,7 +90,7 @@ API_ORIGIN = f"{_base.scheme}://{_base.netloc}"
 API_RP_ID: str = env.str("API_RP_ID", default=_base.hostname)
 APP_ID: str = env.str("APP_ID", default="authcore-dev")
 
-ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+ALLOWED_HOSTS: list[str] = _list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 if _base.hostname not in ALLOWED_HOSTS:
     ALLOWED_HOSTS.append(_base.hostname)
 
@@ -102,7 +108,7 @@ _default_cors = [
     "http://localhost:3000",
 ]
 CORS_ALLOWED_ORIGINS: list[str] = [
-    origin.rstrip("/") for origin in env.list("CORS_ALLOWED_ORIGINS", default=_default_cors)
+    origin.rstrip("/") for origin in _list("CORS_ALLOWED_ORIGINS", default=_default_cors)
 ]
 if "*" in CORS_ALLOWED_ORIGINS:
     raise ImproperlyConfigured("CORS_ALLOWED_ORIGINS must list origins; '*' is never allowed")
@@ -125,7 +131,7 @@ CORS_EXPOSE_HEADERS = (
     "retry-after",
 )
 
-TRUSTED_PROXIES: list[str] = env.list("TRUSTED_PROXIES", default=[])
+TRUSTED_PROXIES: list[str] = _list("TRUSTED_PROXIES", default=[])
 for _entry in TRUSTED_PROXIES:
     try:
         trusted_network(_entry)
@@ -155,7 +161,7 @@ except json.JSONDecodeError as error:
     raise ImproperlyConfigured(f"OIDC_PROVIDERS is not valid JSON: {error.msg}") from error
 if not isinstance(OIDC_PROVIDERS, list):
     raise ImproperlyConfigured("OIDC_PROVIDERS must be a JSON list")
-OIDC_BEARER_AUDIENCES: list[str] = env.list(
+OIDC_BEARER_AUDIENCES: list[str] = _list(
     "OIDC_BEARER_AUDIENCES",
     default=[str(p.get("client_id", "")) for p in OIDC_PROVIDERS if isinstance(p, dict)],
 )

@@ -24,8 +24,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "authcore.settings")
 django_application = get_wsgi_application()
 
 from authcore.front_door import FrontDoor  # noqa: E402 - needs the apps loaded above
+from authcore.rate_limits import log_limits_in_force  # noqa: E402
 
 application = FrontDoor(django_application)
+log_limits_in_force()
 
 
 def _freeze_startup_heap() -> None:

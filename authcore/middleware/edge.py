@@ -154,12 +154,8 @@ class EdgeMiddleware:
         bound = bind_request(request_id, client_ip(request))
         try:
             refused = ALLOWED_HOST_SPELLINGS.refusal(request)
-            if refused is not None:
+            if refused is not None:  # a host we do not serve: refused before it is counted
                 response = response_for_exception(request, refused)
-            elif errors.declares_too_much(request):
-                # DRF's parsers read the stream directly, past DATA_UPLOAD_MAX_MEMORY_SIZE:
-                # refuse by the declared length before anything reads the body.
-                response = errors.too_large()
             else:
                 response = errors.as_json(request, self.get_response(request))
         finally:

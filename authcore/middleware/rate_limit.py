@@ -1,7 +1,9 @@
 """Per-client-IP rate limits on every route, a stricter one on ``/api/auth/*``.
 
-``RATE_LIMIT_GLOBAL`` counts every request except the health probes, ``/metrics`` and the
-public ``/.well-known/*`` documents; ``RATE_LIMIT_AUTH`` additionally counts ``/api/auth/*``.
+``RATE_LIMIT_GLOBAL`` counts every request except the health probes (``/healthz``, ``/readyz``)
+and the public ``/.well-known/*`` documents (API.md); ``/metrics`` counts like any route, so a
+scraper's requests are limited too. ``RATE_LIMIT_AUTH`` additionally counts ``/api/auth/*``.
+A body declared larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is refused (413) once counted.
 CORS preflights are answered by ``CorsMiddleware`` before this one and count nowhere, so a
 cross-origin sign-in is not charged twice.
 Both are read from settings on each request (parsed once per distinct value) and consumed in
@@ -24,13 +26,14 @@ from authcore.audit import record_event
 from authcore.client_ip import client_ip, client_network
 from authcore.exception_handler import error_response
 from authcore.metrics import RATE_LIMIT_HITS
+from authcore.middleware.errors import declares_too_much, too_large
 from authcore.middleware.security_headers import set_checked_headers
 from authcore.rate_limits import Decision, Rate, consume, parse_rate, read_ahead_names
 from authcore.store import read_ahead, shared_store
 
 logger = structlog.get_logger(__name__)
 
-EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
 EXEMPT_PREFIXES = ("/.well-known/",)
 AUTH_PREFIX = "/api/auth/"
 
@@ -49,7 +52,7 @@ class RateLimitMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path_info  # the route, without a script prefix (as URL resolution)
         if is_exempt(path):
-            return self.get_response(request)
+            return self._answer(request)
         limits: list[tuple[str, Rate]] = [("global", parse_rate(settings.RATE_LIMIT_GLOBAL))]
         if path.startswith(AUTH_PREFIX):
             limits.append(("auth", parse_rate(settings.RATE_LIMIT_AUTH)))
@@ -58,20 +61,31 @@ class RateLimitMiddleware:
         if not decision.allowed:
             response = self._refuse(decision, client)
         elif decision.read is None:
-            response = self.get_response(request)
+            response = self._answer(request)
         else:
             with read_ahead(decision.read):
-                response = self.get_response(request)
+                response = self._answer(request)
         shown = decision.shown
+        remaining, reset = shown.remaining, shown.reset
+        if response.status_code == 429 and decision.allowed:
+            # A brute-force lockout below refused it: show the refusal, not the IP's room.
+            remaining, reset = 0, _seconds(response.headers.get("Retry-After"), reset)
         set_checked_headers(  # integers: digits only, nothing to validate
             response,
             {
                 "x-ratelimit-limit": ("X-RateLimit-Limit", str(int(shown.limit))),
-                "x-ratelimit-remaining": ("X-RateLimit-Remaining", str(int(shown.remaining))),
-                "x-ratelimit-reset": ("X-RateLimit-Reset", str(int(shown.reset))),
+                "x-ratelimit-remaining": ("X-RateLimit-Remaining", str(int(remaining))),
+                "x-ratelimit-reset": ("X-RateLimit-Reset", str(int(reset))),
             },
         )
         return response
+
+    def _answer(self, request: HttpRequest) -> HttpResponse:
+        if declares_too_much(request):
+            # DRF's parsers read the stream directly, past DATA_UPLOAD_MAX_MEMORY_SIZE:
+            # refuse by the declared length before anything reads the body.
+            return too_large()
+        return self.get_response(request)
 
     def _refuse(self, decision: Decision, client: str) -> HttpResponse:
         shown = decision.shown
@@ -96,3 +110,8 @@ class RateLimitMiddleware:
             "Rate limit exceeded",
             headers={"Retry-After": str(max(1, shown.reset))},
         )
+
+
+def _seconds(value: str | None, default: int) -> int:
+    """A ``Retry-After`` in seconds (Authcore writes digits), else ``default``."""
+    return int(value) if value is not None and value.isdigit() else default

@@ -11,7 +11,7 @@ from django.conf import settings
 REPO = Path(settings.BASE_DIR)
 CONTRACT = REPO.parent / "shared" / "API.md"  # CI keeps shared/ beside the clone
 DOC = REPO / "docs" / "configuration.md"
-ENV_READ = re.compile(r'(?:env(?:\.\w+)?|_secret)\(\s*"([A-Z][A-Z0-9_]*)"')
+ENV_READ = re.compile(r'(?:env(?:\.\w+)?|_secret|_list)\(\s*"([A-Z][A-Z0-9_]*)"')
 
 
 def contract_variables() -> set[str]:

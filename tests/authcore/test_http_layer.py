@@ -120,6 +120,19 @@ def test_an_oversized_body_is_a_413_json_before_it_is_read(client, settings):
     assert_no_store(response)
 
 
+@pytest.mark.django_db
+def test_oversized_bodies_count_against_the_rate_limit(client, settings):
+    settings.RATE_LIMIT_GLOBAL = "2/1h"
+    too_big = {"name": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)}
+    first = post_json(client, "/api/echo", too_big)
+    assert first.status_code == 413
+    assert first["X-RateLimit-Remaining"] == "1"
+    assert post_json(client, "/api/echo", too_big).status_code == 413
+    refused = post_json(client, "/api/echo", too_big)
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "rate_limited"
+
+
 def test_a_wrong_method_is_a_405_json_with_allow(client):
     response = client.get("/api/echo")
     assert response.status_code == 405

@@ -72,15 +72,29 @@ def test_the_limit_is_read_from_settings_on_each_request(client, settings):
 
 
 @pytest.mark.django_db
-def test_health_probes_metrics_and_well_known_documents_are_never_limited(client, settings):
+def test_health_probes_and_well_known_documents_are_never_limited(client, settings):
     settings.RATE_LIMIT_GLOBAL = "1/1h"
     client.get("/nope")
     assert client.get("/nope").status_code == 429
-    for path in ("/healthz", "/readyz", "/metrics", "/.well-known/test-document.json"):
+    for path in ("/healthz", "/readyz", "/.well-known/test-document.json"):
         for _ in range(3):
             response = client.get(path)
             assert response.status_code == 200, path
             assert "X-RateLimit-Limit" not in response
+
+
+@pytest.mark.django_db
+def test_metrics_count_against_the_global_limit_like_any_route(client, settings):
+    """API.md exempts the health probes and ``/.well-known/*`` only: an unauthenticated scrape
+    of every worker's metrics is no probe, and is limited like the rest."""
+    settings.RATE_LIMIT_GLOBAL = "2/1h"
+    first = client.get("/metrics")
+    assert first.status_code == 200
+    assert first["X-RateLimit-Remaining"] == "1"
+    assert client.get("/metrics").status_code == 200
+    refused = client.get("/metrics")
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "rate_limited"
 
 
 def test_sign_in_routes_have_the_stricter_auth_limit_on_top(client, settings):

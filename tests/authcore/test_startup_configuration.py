@@ -117,3 +117,47 @@ def test_a_malformed_trusted_proxy_refuses_to_start_and_names_it(value):
 def test_trusted_proxies_may_name_the_unix_socket_peer():
     result = start({"TRUSTED_PROXIES": "10.0.0.0/8, unix"})
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+# A request to a host named second in a list written with spaces, and the audiences read.
+SPACED_LISTS = (
+    START.removesuffix("; print('started')")
+    + "; from django.test import Client; from django.conf import settings"
+    + "; print(Client(HTTP_HOST='api.example').get('/healthz').status_code)"
+    + "; print(Client(HTTP_HOST='api.example', HTTP_ORIGIN='https://b.example')"
+    + ".options('/api/tokens', HTTP_ACCESS_CONTROL_REQUEST_METHOD='POST')"
+    + ".headers.get('Access-Control-Allow-Origin'))"
+    + "; print(','.join(settings.OIDC_BEARER_AUDIENCES))"
+)
+
+
+def test_comma_separated_variables_may_have_spaces_after_the_commas():
+    """``ALLOWED_HOSTS="localhost, api.example"``: every item counts as written, without its
+    spaces (django-environ kept ``" api.example"``, and that host got 400 on every request)."""
+    result = start(
+        {
+            "APP_ENVIRONMENT": "test",
+            "ALLOWED_HOSTS": "localhost, api.example",
+            "CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example,",
+            "OIDC_BEARER_AUDIENCES": "aud1, aud2",
+        },
+        SPACED_LISTS,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    status, allowed_origin, audiences = result.stdout.split()[-3:]
+    assert status == "200"
+    assert allowed_origin == "https://b.example"
+    assert audiences == "aud1,aud2"
+
+
+@pytest.mark.parametrize(
+    ("environment", "limits"),
+    [("development", ("1000/15m", "60/1h")), ("production", ("100/15m", "5/1h"))],
+)
+def test_the_startup_log_says_which_rate_limits_apply(environment, limits):
+    result = start({"APP_ENVIRONMENT": environment, **strong_secrets(), "LOG_FORMAT": "json"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [line for line in result.stderr.splitlines() if '"rate_limits"' in line]
+    assert len(lines) == 1, result.stderr[-2000:]
+    assert f'"global": "{limits[0]}"' in lines[0]
+    assert f'"auth": "{limits[1]}"' in lines[0]

@@ -32,6 +32,9 @@ def _assert_locked(response) -> None:
     assert response.status_code == 429
     assert response.json() == {"detail": "Rate limit exceeded", "code": "rate_limited"}
     assert int(response["Retry-After"]) > 0
+    # The refusal's rate-limit headers say so, as a rate-limit refusal's do (API.md).
+    assert response["X-RateLimit-Remaining"] == "0"
+    assert response["X-RateLimit-Reset"] == response["Retry-After"]
 
 
 def _token_attempt(api_client, backend, identifier, secret, **extra):

@@ -49,6 +49,7 @@ from authcore.middleware.edge import (
     request_id_for,
 )
 from authcore.middleware.security_headers import mark_public_cacheable, set_checked_headers
+from authcore.store import warn_if_per_process
 
 StartResponse = Callable[..., Any]
 WSGIApplication = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -90,8 +91,12 @@ class FrontDoor:
     def __init__(self, application: WSGIApplication) -> None:
         self.application = application
         self._routes: dict[str, Answerer] | None = None
+        self._first_call = True
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if self._first_call:  # what only the server's environ tells (the WSGI spec's flags)
+            self._first_call = False
+            warn_if_per_process(bool(environ.get("wsgi.multiprocess")))
         if environ.get("REQUEST_METHOD") == "GET" and "HTTP_ORIGIN" not in environ:
             routes = self._routes if self._routes is not None else self._resolve_routes()
             answer = routes.get(environ.get("PATH_INFO", ""))

@@ -517,6 +517,26 @@ def shared_store() -> SharedStore:
     return store
 
 
+def warn_if_per_process(multiprocess: bool) -> bool:
+    """Warn (once per process, from the first request: ``authcore.front_door``) when no
+    ``REDIS_URL`` is set yet the WSGI server runs this app in several processes
+    (``wsgi.multiprocess``, gunicorn with ``-w`` > 1): the memory store is then per process,
+    so a WebAuthn challenge or a browser session made by one worker is unknown to the next,
+    and every worker counts its own rate limits. True if it warned."""
+    if not multiprocess or shared_store().configured:
+        return False
+    logger.warning(
+        "store_per_process",
+        detail=(
+            "REDIS_URL is unset and this server runs several processes: challenges, browser"
+            " sessions and rate limits are kept per process, so passkey ceremonies and"
+            " sessions fail when a request lands on another worker. Set REDIS_URL, or run"
+            " one worker process."
+        ),
+    )
+    return True
+
+
 def reset_shared_store() -> None:
     """Forget the process-wide store (tests that restart Redis or change REDIS_URL)."""
     global _store

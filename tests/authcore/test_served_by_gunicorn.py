@@ -172,3 +172,40 @@ def test_a_superuser_created_from_the_environment_signs_in_to_the_admin(transact
     page = client.get("/admin/")
     assert page.status_code == 200
     assert b"root-admin" in page.content
+
+
+def _log_of_a_server_without_redis(workers: int) -> str:
+    """Serve with ``workers`` processes and no ``REDIS_URL``; the log after two requests."""
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    env.update(APP_ENVIRONMENT="test", DATABASE_URL=database_url(), LOG_FORMAT="json")
+    command = [str(Path(sys.executable).parent / "gunicorn"), "authcore.wsgi:application"]
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(
+            [*command, "-w", str(workers), "-b", f"127.0.0.1:{port}"],
+            env=env,
+            cwd=django_settings.BASE_DIR,
+            stdout=log,
+            stderr=log,
+        )
+        try:
+            for _ in range(300):
+                try:
+                    requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+                    break
+                except requests.RequestException:
+                    time.sleep(0.1)
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+        log.seek(0)
+        return log.read()
+
+
+@pytest.mark.parametrize(("workers", "warned"), [(2, True), (1, False)])
+def test_several_workers_without_redis_are_warned_about(transactional_db, workers, warned):
+    """Without REDIS_URL the store is per process: with several workers a passkey ceremony or
+    a browser session breaks whenever a request lands on another worker, so the log says so."""
+    log = _log_of_a_server_without_redis(workers)
+    assert ('"store_per_process"' in log) is warned, log[-2000:]

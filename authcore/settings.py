@@ -300,6 +300,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = IS_DEVELOPMENT
+# Browsers keep static files (the admin's) an hour: they change only with a deploy, and each
+# fetch counts against RATE_LIMIT_GLOBAL (authcore/middleware/admin.py).
+WHITENOISE_MAX_AGE = 0 if IS_DEVELOPMENT else 3600
 
 # --- Mail ---------------------------------------------------------------------------------
 

@@ -15,7 +15,10 @@ so the admin keeps the full CSRF middleware semantics (cookie, Origin/Referer ch
 on top of the ``csrf_protect`` its views carry (https://docs.djangoproject.com/en/5.2/ref/csrf/).
 
 WhiteNoise serves files only under ``STATIC_URL`` (no ``WHITENOISE_ROOT`` is configured), so
-only those paths go through it.
+only those paths go through it. A file it serves is a cacheable public document (API.md: no
+no-store headers there), so a browser keeps the admin's stylesheets and scripts for
+``WHITENOISE_MAX_AGE`` instead of fetching a dozen of them again on every admin page, each
+counted against ``RATE_LIMIT_GLOBAL`` (at ``100/15m`` staff ran out after a few pages).
 
 Django's admin system checks look for the three middlewares by name in ``MIDDLEWARE``
 (admin.E408, E409, E410); settings silence exactly those, since they run here.
@@ -33,7 +36,9 @@ from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from whitenoise.middleware import WhiteNoiseMiddleware
+from whitenoise.middleware import WhiteNoiseFileResponse, WhiteNoiseMiddleware
+
+from authcore.middleware.security_headers import mark_public_cacheable
 
 ADMIN_PREFIX = "/admin/"
 
@@ -58,7 +63,10 @@ class AdminOnlyMiddleware:
         if path.startswith(ADMIN_PREFIX):
             return self.admin(request)
         if path.startswith(self.static_prefix):
-            return self.static(request)
+            response = self.static(request)
+            if isinstance(response, WhiteNoiseFileResponse):  # a file, not Django's 404
+                mark_public_cacheable(response)
+            return response
         return self.get_response(request)
 
     def process_view(

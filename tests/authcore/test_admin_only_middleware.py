@@ -116,6 +116,23 @@ def test_static_files_are_still_served_and_the_api_does_not_look_for_them(client
     assert client.get("/static/no-such-file.css").status_code == 404
 
 
+def test_browsers_may_keep_static_files_so_admin_pages_do_not_use_up_the_rate_limit(client):
+    """A dozen stylesheets and scripts per admin page, each counted against RATE_LIMIT_GLOBAL:
+    with no-store on them, staff ran out of ``100/15m`` after a few pages. Static files are
+    public documents (API.md: no no-store there), kept an hour; the security headers stay."""
+    css = client.get("/static/admin/css/base.css")
+    assert css.status_code == 200
+    assert "no-store" not in css["Cache-Control"]
+    assert "public" in css["Cache-Control"]
+    assert "max-age=3600" in css["Cache-Control"]
+    assert "Pragma" not in css
+    assert css["X-Content-Type-Options"] == "nosniff"
+    assert css["X-Frame-Options"] == "DENY"
+    missing = client.get("/static/no-such-file.css")  # Django's 404, not a document
+    assert missing.status_code == 404
+    assert "no-store" in missing["Cache-Control"]
+
+
 def test_an_allowed_api_origin_can_neither_read_nor_post_the_admin(root):
     """http://localhost:3000 may call the API with credentials (CORS_ALLOWED_ORIGINS), and it is
     same-site with the admin, so the admin's cookies ride along: the admin must answer it no

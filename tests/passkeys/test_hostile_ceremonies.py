@@ -251,12 +251,17 @@ def test_an_assertion_without_user_verification_is_refused(
     assert_rejected(response, "user_verification_required")
 
 
+@pytest.mark.parametrize("verification", ["required", "preferred"])
 def test_an_assertion_without_user_presence_is_refused(
     api_client: APIClient,
     authenticator: SoftwareAuthenticator,
     alice: dict[str, Any],
     unchanged: None,
+    settings: Any,
+    verification: str,
 ) -> None:
+    """With verification only "preferred", the user-presence check alone refuses it."""
+    settings.PASSKEY_USER_VERIFICATION = verification
     response = login(api_client, authenticator, user_present=False, user_verified=False)
     assert_rejected(response, "user_verification_required")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import jwt
 import pytest
 import requests
 
@@ -145,6 +146,32 @@ def test_a_browser_session_opened_on_one_instance_works_on_the_other(cluster: Cl
         gone = caller.get(f"{instance.url}/auth/web/me", cookies=cookies)
         assert gone.status_code == 401
         assert gone.json()["detail"] == "No session found"
+
+
+def test_a_token_of_a_revoked_key_is_refused_by_an_instance_that_never_saw_it(
+    cluster: Cluster,
+) -> None:
+    """``revoke_key`` on one host; the other host's workers hold the key set from before and
+    Redis still says "valid" for the token (the first host verified it), but they never
+    verified it themselves: the key set's new version, read in the same round trip as the
+    token's state, takes the key away before the cached "valid" is believed."""
+    one, other = cluster
+    caller = Caller()
+    user = new_client_user(one, caller, "kim")
+    token = token_for(one, caller, user)["access_token"]
+    warm = token_for(one, caller, user)["access_token"]
+    for _ in range(4):
+        assert caller.get(f"{one.url}/api/me", headers=bearer(token)).status_code == 200
+        assert caller.get(f"{other.url}/api/me", headers=bearer(warm)).status_code == 200
+
+    kid = jwt.get_unverified_header(token)["kid"]
+    revoked = one.manage("revoke_key", kid)
+    assert revoked.returncode == 0, revoked.stderr[-2000:]
+
+    for _ in range(4):  # both workers of the other instance
+        refused = caller.get(f"{other.url}/api/me", headers=bearer(token))
+        assert refused.status_code == 401
+        assert refused.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
 
 
 def test_rotate_keys_run_on_both_instances_at_once_creates_one_key(

@@ -24,6 +24,7 @@ from tests.clients.conftest import (
     create_user,
     get_token,
 )
+from tests.leaks import outcome
 from tests.passkeys.authenticator import SoftwareAuthenticator
 from tests.passkeys.conftest import register
 
@@ -96,7 +97,7 @@ def rotate_in_admin(staff: Client, pks: list[Any]) -> Any:
     """Run the rotate action and confirm it, as a browser does; returns the key page."""
     action = {"action": "rotate_key", "_selected_action": [str(pk) for pk in pks], "index": "0"}
     confirm = staff.post("/admin/clients/client/", action)
-    assert confirm.status_code == 200, confirm.content[:300]
+    assert confirm.status_code == 200, outcome(confirm)
     return staff.post(
         "/admin/clients/client/", {**action, "confirm": "yes", "once": once_of(confirm)}
     )
@@ -107,7 +108,7 @@ def create_client_in_admin(staff: Client, name: str) -> tuple[str, str]:
     from clients.models import Client as ClientModel
 
     page = add_client_in_admin(staff, name)
-    assert page.status_code == 200, page.content[:500]
+    assert page.status_code == 200, outcome(page)
     keys = API_KEY_IN_PAGE.findall(page.content)
     assert len(keys) == 1
     client = ClientModel.objects.get(name=name)
@@ -126,7 +127,7 @@ def world(staff: Client, settings: Any) -> World:
     bearer = get_token(api, backend, client_user)
     authenticator = SoftwareAuthenticator(rp_id=settings.API_RP_ID, origin=settings.API_ORIGIN)
     registered = register(APIClient(), authenticator, "bob")
-    assert registered.status_code == 201, registered.content
+    assert registered.status_code == 201, outcome(registered)
     body = registered.json()
     bob = User.objects.get(username="bob")
     browser = open_browser_session(bob)

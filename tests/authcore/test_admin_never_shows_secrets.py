@@ -26,6 +26,7 @@ from tests.authcore.admin_fixtures import (  # noqa: F401 (fixtures)
     staff,
     world,
 )
+from tests.leaks import assert_absent
 from tokens.internal import keyset
 from tokens.models import SigningKey
 
@@ -84,6 +85,5 @@ def test_no_admin_page_shows_a_secret(staff: Client, world: World, settings: Any
         page = staff.get(url)
         assert page.status_code in (200, 403), (url, page.status_code)
         fetched += 1
-        for name, secret in secrets.items():
-            assert secret not in page.content, f"{name} shown on {url}"
+        assert_absent(page.content, url, **secrets)
     assert fetched > 40

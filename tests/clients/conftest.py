@@ -12,6 +12,8 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from tests.leaks import outcome
+
 MASTER_USERNAME = "operator"
 MASTER_PASSWORD = "a-long-random-master-password-for-tests-0123456789"
 
@@ -62,7 +64,7 @@ def master(settings: Any) -> dict[str, str]:
 
 def create_backend(api_client: APIClient, master: dict[str, str], name: str) -> Backend:
     response = api_client.post("/api/clients", {"name": name}, format="json", headers=master)
-    assert response.status_code == 201, response.content
+    assert response.status_code == 201, outcome(response)
     body = response.json()
     return Backend(id=body["id"], name=body["name"], api_key=body["api_key"])
 
@@ -73,7 +75,7 @@ def create_user(
     response = api_client.post(
         "/api/users", {"identifier": identifier, **extra}, format="json", headers=backend.headers
     )
-    assert response.status_code == 201, response.content
+    assert response.status_code == 201, outcome(response)
     body = response.json()
     return ClientUserCredentials(
         id=body["id"], identifier=body["identifier"], secret=body["secret"]
@@ -89,7 +91,7 @@ def get_token(
         format="json",
         headers=backend.headers,
     )
-    assert response.status_code == 201, response.content
+    assert response.status_code == 201, outcome(response)
     body = response.json()
     return Bearer(raw=body["access_token"], jti=body["jti"], expires_in=body["expires_in"])
 

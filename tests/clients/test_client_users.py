@@ -7,6 +7,7 @@ import pytest
 from authcore.models import User
 from clients.models import ClientUser
 from tests.clients.conftest import create_user
+from tests.leaks import assert_distinct
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def test_the_same_identifier_in_another_client_is_another_user(api_client, backe
     ours = create_user(api_client, backend, "alice")
     theirs = create_user(api_client, other_backend, "alice")
     assert ours.id != theirs.id
-    assert ours.secret != theirs.secret
+    assert_distinct(ours.secret, theirs.secret, "users' secrets")
 
 
 def test_a_shared_email_across_clients_reveals_nothing(api_client, backend, other_backend):

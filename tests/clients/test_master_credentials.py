@@ -6,6 +6,7 @@ import pytest
 
 from clients.models import Client
 from tests.clients.conftest import MASTER_PASSWORD, MASTER_USERNAME, basic, create_backend
+from tests.leaks import assert_distinct
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +86,8 @@ def test_rotating_a_key_returns_a_new_one_and_kills_the_old_one_at_once(api_clie
     assert response.status_code == 200
     new_key = response.json()["api_key"]
     assert set(response.json()) == {"api_key"}
-    assert new_key.startswith("ak_") and new_key != backend.api_key
+    assert new_key.startswith("ak_")
+    assert_distinct(new_key, backend.api_key, "API keys")
 
     old = api_client.post(
         "/api/users", {"identifier": "bob"}, format="json", headers={"x-api-key": backend.api_key}

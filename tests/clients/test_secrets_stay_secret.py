@@ -17,6 +17,7 @@ from authcore.logging import build_formatter
 from clients.models import Client, ClientUser
 from clients.services import create_client
 from tests.clients.conftest import create_backend, create_user, get_token
+from tests.leaks import assert_absent
 
 # Real commits: revocation reaches Redis in transaction.on_commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -131,19 +132,25 @@ def test_each_secret_appears_once_in_a_response_and_never_in_the_database_or_log
 
     for name, value in {**secrets, "master password": MASTER_PASSWORD}.items():
         body = value.split(".", 1)[-1] if name != "master password" else value
-        assert body not in database, f"{name} stored in clear"
-        assert body not in logs, f"{name} logged"
+        assert_absent(database, "the database", **{name: body})
+        assert_absent(logs, "the logs", **{name: body})
 
 
 def test_reprs_and_strs_show_ids_and_prefixes_only(api_client, backend, alice):
     client = Client.objects.get(pk=backend.id)
     client_user = ClientUser.objects.get(identifier=alice.identifier)
     for text in (repr(client), str(client), repr(client_user), str(client_user)):
-        assert backend.api_key not in text and client.key_hash not in text
-        assert alice.secret not in text and client_user.secret_hash not in text
+        assert_absent(
+            text,
+            "a repr or str",
+            api_key=backend.api_key,
+            key_hash=client.key_hash,
+            secret=alice.secret,
+            secret_hash=client_user.secret_hash,
+        )
     assert client.key_prefix in str(client)
     created = create_client(name="repr check")
-    assert created.api_key not in repr(created)
+    assert_absent(repr(created), "the new client's repr", api_key=created.api_key)
 
 
 def test_the_database_keeps_only_keyed_hashes(api_client, backend, alice):

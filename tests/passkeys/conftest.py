@@ -16,6 +16,7 @@ from aiosmtpd.controller import Controller
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
+from tests.leaks import outcome
 from tests.passkeys.authenticator import SoftwareAuthenticator
 from tests.passkeys.browser import chromium  # noqa: F401 (fixture for the browser tests)
 
@@ -40,7 +41,7 @@ def register(
 ) -> Any:
     """Run both registration calls; returns the verify response."""
     options = client.post(REGISTER_OPTIONS, {"username": username}, format="json", headers=headers)
-    assert options.status_code == 200, options.content
+    assert options.status_code == 200, outcome(options)
     credential = authenticator.create(options.json(), **create_kwargs)
     return client.post(REGISTER_VERIFY, credential, format="json", headers=headers)
 
@@ -54,7 +55,7 @@ def login(
     """Run both sign-in calls (username-less unless a username is given)."""
     body = {"username": username} if username else {}
     options = client.post(LOGIN_OPTIONS, body, format="json")
-    assert options.status_code == 200, options.content
+    assert options.status_code == 200, outcome(options)
     return client.post(LOGIN_VERIFY, authenticator.get(options.json(), **get_kwargs), format="json")
 
 
@@ -66,7 +67,7 @@ def bearer(token: str) -> dict[str, str]:
 def alice(db: Any, api_client: APIClient, authenticator: SoftwareAuthenticator) -> dict[str, Any]:
     """Alice signed up with one passkey; her registration answer."""
     response = register(api_client, authenticator, "alice")
-    assert response.status_code == 201, response.content
+    assert response.status_code == 201, outcome(response)
     result: dict[str, Any] = response.json()
     return result
 

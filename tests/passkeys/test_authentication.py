@@ -9,6 +9,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from passkeys.models import Passkey
+from tests.leaks import outcome
 from tests.passkeys.authenticator import SoftwareAuthenticator
 from tests.passkeys.conftest import LOGIN_OPTIONS, LOGIN_VERIFY, bearer, login
 from tests.passkeys.test_registration import claims_of
@@ -31,7 +32,7 @@ def test_a_user_signs_in_without_typing_a_username(
 ) -> None:
     response = login(api_client, authenticator)
 
-    assert response.status_code == 200, response.content
+    assert response.status_code == 200, outcome(response)
     body = response.json()
     assert set(body) == {"access_token", "token_type", "expires_in", "user"}
     assert body["user"] == alice["user"]

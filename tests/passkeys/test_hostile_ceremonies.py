@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from authcore.models import AuditEvent, User
 from passkeys.models import Passkey
+from tests.leaks import outcome
 from tests.passkeys.authenticator import SoftwareAuthenticator, SoftwareCredential, b64url
 from tests.passkeys.conftest import (
     LOGIN_OPTIONS,
@@ -44,7 +45,7 @@ def unchanged() -> Iterator[None]:
 
 
 def assert_rejected(response: Any, code: str) -> None:
-    assert response.status_code == 400, response.content
+    assert response.status_code == 400, outcome(response)
     assert response.json()["code"] == code
     assert response.json()["detail"]
 
@@ -531,7 +532,7 @@ def test_a_credential_id_of_1023_bytes_is_accepted(
 
     response = _register_with_id(api_client, authenticator, raw_id)
 
-    assert response.status_code == 201, response.content
+    assert response.status_code == 201, outcome(response)
     assert response.json()["credential"]["credential_id"] == b64url(raw_id)
 
 

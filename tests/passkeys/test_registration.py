@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from authcore.models import User
 from passkeys.models import Passkey
+from tests.leaks import outcome
 from tests.passkeys.authenticator import SoftwareAuthenticator
 from tests.passkeys.conftest import REGISTER_OPTIONS, REGISTER_VERIFY, bearer, register
 
@@ -57,7 +58,7 @@ def test_a_new_user_registers_a_passkey_and_is_signed_in(
 ) -> None:
     response = register(api_client, authenticator, "alice")
 
-    assert response.status_code == 201, response.content
+    assert response.status_code == 201, outcome(response)
     body = response.json()
     assert set(body) == {"user", "credential", "access_token", "token_type", "expires_in"}
     assert body["user"]["username"] == "alice"
@@ -108,7 +109,7 @@ def test_a_signed_in_user_adds_a_second_passkey_and_the_first_is_excluded(
         REGISTER_VERIFY, {**second, "name": "Work laptop"}, format="json", headers=headers
     )
 
-    assert response.status_code == 201, response.content
+    assert response.status_code == 201, outcome(response)
     assert response.json()["user"]["id"] == alice["user"]["id"]
     assert response.json()["credential"]["name"] == "Work laptop"
     assert Passkey.objects.filter(user_id=alice["user"]["id"]).count() == 2

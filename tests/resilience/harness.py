@@ -27,6 +27,8 @@ import psycopg
 import redis
 import requests
 
+from tests.leaks import outcome
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 # The public origin of the service, as a load balancer in front of every instance would give it:
@@ -408,14 +410,14 @@ def new_client_user(instance: Instance, caller: Caller, identifier: str) -> Clie
     created = caller.post(
         f"{instance.url}/api/clients", json={"name": f"client-{identifier}"}, auth=MASTER
     )
-    assert created.status_code == 201, created.text
+    assert created.status_code == 201, outcome(created)
     api_key = created.json()["api_key"]
     user = caller.post(
         f"{instance.url}/api/users",
         json={"identifier": identifier},
         headers={"x-api-key": api_key},
     )
-    assert user.status_code == 201, user.text
+    assert user.status_code == 201, outcome(user)
     return ClientUser(api_key=api_key, identifier=identifier, secret=user.json()["secret"])
 
 
@@ -425,6 +427,6 @@ def token_for(instance: Instance, caller: Caller, user: ClientUser, **body: Any)
         json={"identifier": user.identifier, "secret": user.secret, **body},
         headers={"x-api-key": user.api_key},
     )
-    assert response.status_code == 201, response.text
+    assert response.status_code == 201, outcome(response)
     result: dict[str, Any] = response.json()
     return result

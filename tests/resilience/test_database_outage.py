@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from authcore.db.postgresql.base import DatabaseWrapper
+from tests.leaks import outcome
 from tests.resilience.conftest import Clusters
 from tests.resilience.harness import (
     STUCK,
@@ -46,7 +47,7 @@ def assert_clear_503(response: object) -> None:
     import requests
 
     assert isinstance(response, requests.Response)
-    assert response.status_code == 503, response.text
+    assert response.status_code == 503, outcome(response)
     body = response.json()
     assert set(body) == {"detail", "code"}
     assert body["code"] == "service_unavailable"

@@ -10,6 +10,7 @@ import jwt
 import pytest
 import requests
 
+from tests.leaks import outcome
 from tests.passkeys.authenticator import SoftwareAuthenticator
 from tests.resilience.conftest import Clusters
 from tests.resilience.harness import (
@@ -82,7 +83,7 @@ def test_a_passkey_challenge_from_one_instance_is_accepted_once_by_the_other(
     registered = caller.post(
         f"{other.url}/api/auth/passkey/register/verify", json=device.create(options)
     )
-    assert registered.status_code == 201, registered.text
+    assert registered.status_code == 201, outcome(registered)
 
     options = caller.post(f"{one.url}/api/auth/passkey/login/options", json={}).json()
     assertion = device.get(options)
@@ -126,11 +127,11 @@ def test_a_browser_session_opened_on_one_instance_works_on_the_other(cluster: Cl
     signed_in = caller.post(
         f"{one.url}/api/auth/passkey/login/verify", json={**device.get(options), "session": True}
     )
-    assert signed_in.status_code == 200, signed_in.text
+    assert signed_in.status_code == 200, outcome(signed_in)
     cookies = {"user_session_id": signed_in.cookies["user_session_id"]}
 
     me = caller.get(f"{other.url}/auth/web/me", cookies=cookies)
-    assert me.status_code == 200, me.text
+    assert me.status_code == 200, outcome(me)
     assert me.json()["user"]["username"] == "sven"
     csrf = me.json()["csrf_token"]
     unsafe: dict[str, Any] = {
@@ -138,7 +139,7 @@ def test_a_browser_session_opened_on_one_instance_works_on_the_other(cluster: Cl
         "headers": {"X-CSRF-Token": csrf, "Origin": PUBLIC_ORIGIN},
     }
     token = caller.post(f"{one.url}/auth/web/token", **unsafe)
-    assert token.status_code == 200, token.text
+    assert token.status_code == 200, outcome(token)
     assert caller.get(f"{other.url}/api/me", headers=bearer(token.json()["access_token"])).ok
 
     assert caller.post(f"{other.url}/auth/web/logout", **unsafe).status_code == 204

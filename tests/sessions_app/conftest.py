@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from authcore.models import User
 from sessions_app.app_settings import SESSION_COOKIE
 from sessions_app.services import open_session
+from tests.leaks import outcome
 
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AuthcoreTest/1.0"
 
@@ -32,7 +33,7 @@ class Browser:
 
     def csrf_token(self) -> str:
         response = self.client.get("/auth/web/me")
-        assert response.status_code == 200, response.content
+        assert response.status_code == 200, outcome(response)
         return str(response.json()["csrf_token"])
 
     def post(self, path: str, *, token: str | None = None, **headers: str) -> Any:

@@ -18,6 +18,8 @@ import jwt
 import requests
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from tests.leaks import outcome
+
 NODE_DIR = Path(__file__).resolve().parent.parent / "node"
 SERVER_SCRIPT = NODE_DIR / "oidc-provider-server.mjs"
 CLIENT_ID = "authcore-web"
@@ -189,7 +191,7 @@ class WebBrowser:
 
     def callback_url(self, *, provider: str = "test", next_path: str = "/dashboard") -> str:
         start = self.start_login(provider=provider, next_path=next_path)
-        assert start.status_code == 302, start.text
+        assert start.status_code == 302, outcome(start)
         return self.sign_in_at_provider(start.headers["Location"])
 
     def open(self, url: str) -> requests.Response:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from sessions_app.csrf import csrf_token_valid, make_csrf_token
 from sessions_app.selectors import session_by_id
+from tests.leaks import outcome
 from tests.sessions_app.conftest import open_browser_session
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +19,7 @@ FOREIGN = "https://evil.example"
 
 
 def _refused(response, detail: str) -> None:
-    assert response.status_code == 403, response.content
+    assert response.status_code == 403, outcome(response)
     assert response.json()["detail"] == detail
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from sessions_app.models import OidcIdentity
+from tests.leaks import outcome
 from tests.sessions_app.conftest import provider_entry
 from tests.sessions_app.oidc_peer import OidcProviderProcess, WebBrowser
 
@@ -51,7 +52,7 @@ def test_a_short_lived_access_token_still_signs_in_with_the_profile(
     # the userinfo request made right away.
     tuned_provider(access_token_ttl=lifetime)
     response = web_browser.sign_in()
-    assert response.status_code == 302, response.text
+    assert response.status_code == 302, outcome(response)
     assert response.headers["Location"] == "/dashboard"
     me = web_browser.me()
     assert me.status_code == 200
@@ -68,7 +69,7 @@ def test_an_access_token_of_another_type_costs_only_the_profile(
     # ID token alone signs the user in.
     provider = tuned_provider(token_type=token_type)
     response = web_browser.sign_in()
-    assert response.status_code == 302, response.text
+    assert response.status_code == 302, outcome(response)
     me = web_browser.me()
     assert me.status_code == 200
     identity = OidcIdentity.objects.get(issuer=provider.issuer, subject="alice")

@@ -24,6 +24,7 @@ from rest_framework.test import APIClient
 from authcore.store import shared_store
 from sessions_app.models import OidcIdentity
 from sessions_app.oidc.discovery import issuer_key
+from tests.leaks import outcome
 from tests.sessions_app.oidc_peer import CLIENT_ID
 from tests.tokens import forge
 
@@ -62,14 +63,14 @@ def _me(api_client, token: str):
 
 
 def _refused(response) -> None:
-    assert response.status_code == 401, response.content
+    assert response.status_code == 401, outcome(response)
     assert response.json()["code"] == "invalid_token"
     assert response["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
 
 
 def test_a_provider_token_opens_api_me_and_provisions_the_user(api_client, mint, oidc_provider):
     response = _me(api_client, mint())
-    assert response.status_code == 200, response.content
+    assert response.status_code == 200, outcome(response)
     body = response.json()
     identity = OidcIdentity.objects.get(issuer=oidc_provider.issuer, subject="bob")
     assert body["id"] == str(identity.user.pk)

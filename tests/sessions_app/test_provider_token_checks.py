@@ -124,9 +124,7 @@ def test_an_id_token_authorized_for_another_party_is_refused(mint: Mint, sent_no
     assert outcome == REFUSED
 
 
-def test_several_audiences_with_azp_another_party_are_refused(
-    mint: Mint, sent_nonce: str
-) -> None:
+def test_several_audiences_with_azp_another_party_are_refused(mint: Mint, sent_nonce: str) -> None:
     token = mint(nonce=sent_nonce, aud=[CLIENT_ID, "someone-else"], azp="someone-else")
     outcome = _id_token_outcome(token, nonce=sent_nonce)
     assert outcome == REFUSED

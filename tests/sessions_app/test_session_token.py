@@ -5,12 +5,14 @@ from __future__ import annotations
 import jwt
 import pytest
 
+from tests.leaks import outcome
+
 pytestmark = pytest.mark.django_db
 
 
 def test_a_session_buys_a_token_that_opens_api_me(browser, settings):
     response = browser.post("/auth/web/token", token=browser.csrf_token())
-    assert response.status_code == 200, response.content
+    assert response.status_code == 200, outcome(response)
     body = response.json()
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == settings.PASSKEY_TOKEN_TTL

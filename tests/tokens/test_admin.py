@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from authcore.models import User
+from tests.leaks import assert_absent
 from tokens import services
 from tokens.internal import keyset
 from tokens.models import SigningKey, TokenRecord
@@ -51,7 +52,7 @@ def test_the_key_pages_show_state_and_tokens_signed_but_no_private_material(
     for page in pages:
         assert page.status_code == 200
         for secret in private_material(key):
-            assert secret not in page.content
+            assert_absent(page.content, "an admin page", secret=secret)
     assert key.kid.encode() in pages[0].content and b"current" in pages[0].content
 
 
@@ -90,7 +91,7 @@ def test_tokens_are_found_by_jti_user_or_client_and_revoked_from_the_list(
     for query in (token.jti, "alice", "client-42"):
         page = staff.get("/admin/tokens/tokenrecord/", {"q": query})
         assert token.jti.encode() in page.content
-    assert token.raw.encode() not in page.content
+    assert_absent(page.content, "the admin page", token=token.raw)
     staff.post(
         "/admin/tokens/tokenrecord/",
         {"action": "revoke_selected", "_selected_action": [token.jti]},

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from rest_framework.test import APIClient
 
 from authcore.models import User
+from tests.leaks import outcome
 from tests.tokens import forge
 from tests.tokens.conftest import Clock
 from tokens import app_settings, services
@@ -28,7 +29,7 @@ def me(raw: str) -> Any:
 
 def assert_refused(raw: str) -> None:
     response = me(raw)
-    assert response.status_code == 401, response.content
+    assert response.status_code == 401, outcome(response)
     assert response.json()["code"] == "invalid_token"
     assert response["WWW-Authenticate"] == 'Bearer error="invalid_token"'
 

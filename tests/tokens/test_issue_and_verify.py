@@ -7,6 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from authcore.models import User
+from tests.leaks import assert_absent
 from tests.tokens.conftest import copies_of
 from tokens import selectors, services
 from tokens.exceptions import InvalidToken
@@ -42,7 +43,7 @@ def test_the_token_record_is_kept_but_never_the_token(user: User) -> None:
     record = selectors.token_by_jti(issued.jti)
     assert record is not None
     assert record.client_id == "c9" and record.user_id == user.pk
-    assert issued.raw not in repr(record) and issued.raw not in repr(issued)
+    assert_absent(repr(record) + repr(issued), "the reprs", token=issued.raw)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -36,6 +36,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from clients import services as clients
+from tests.leaks import outcome
 from tokens.models import SigningKey
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -198,10 +199,10 @@ class Prober:
         response = send(f"probe={probe}")
         value: Any
         if kind == "sign":
-            assert response.status_code == 201, response.text
+            assert response.status_code == 201, outcome(response)
             value = jwt.get_unverified_header(response.json()["access_token"])["kid"]
         elif kind == "jwks":
-            assert response.status_code == 200, response.text
+            assert response.status_code == 200, outcome(response)
             value = frozenset(key["kid"] for key in response.json()["keys"])
         else:
             value = response.json().get("code") if response.status_code != 200 else "ok"

@@ -107,13 +107,15 @@ def test_a_locked_identifier_does_not_lock_other_users_of_the_client(api_client,
     bob = create_user(api_client, backend, "bob")
     for _ in range(MAX_FAILURES):
         _token_attempt(api_client, backend, "mallory-target", "us_wrong")
+    _assert_locked(_token_attempt(api_client, backend, "mallory-target", "us_wrong"))
     assert _token_attempt(api_client, backend, bob.identifier, bob.secret).status_code == 201
 
 
 def test_the_same_identifier_in_another_client_is_not_locked(api_client, backend, other_backend):
     theirs = create_user(api_client, other_backend, "shared-name")
-    for _ in range(MAX_FAILURES + 1):
+    for _ in range(MAX_FAILURES):
         _token_attempt(api_client, backend, "shared-name", "us_wrong")
+    _assert_locked(_token_attempt(api_client, backend, "shared-name", "us_wrong"))
     assert (
         _token_attempt(api_client, other_backend, "shared-name", theirs.secret).status_code == 201
     )

@@ -161,15 +161,26 @@ class ThrowawayRedis:
 
 class TcpProxy:
     """Forwards 127.0.0.1:``port`` to ``upstream_port``; ``cut()`` drops every connection and
-    refuses new ones (as a stopped PostgreSQL does), ``restore()`` listens again."""
+    refuses new ones (as a stopped PostgreSQL does), ``restore()`` listens again.
+
+    It also counts what passes, for tests that prove what reached the server rather than how
+    long something took: ``connections`` opened through it, and ``sent``, what the clients
+    sent, chunk by chunk (one small command or pipeline is one chunk)."""
 
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
         self.port = free_port()
+        self.connections = 0
+        self.sent: list[bytes] = []
         self._listener: socket.socket | None = None
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self.restore()
+
+    def commands(self, name: bytes) -> int:
+        """How many chunks sent so far hold the command ``name`` (e.g. ``b"EVALSHA"``)."""
+        with self._lock:
+            return sum(name in chunk for chunk in self.sent)
 
     def restore(self) -> None:
         listener = socket.socket()
@@ -193,13 +204,21 @@ class TcpProxy:
                 continue
             with self._lock:
                 self._sockets += [downstream, upstream]
-            for source, target in ((downstream, upstream), (upstream, downstream)):
-                threading.Thread(target=self._pipe, args=(source, target), daemon=True).start()
+                self.connections += 1
+            for source, target, record in (
+                (downstream, upstream, True),
+                (upstream, downstream, False),
+            ):
+                threading.Thread(
+                    target=self._pipe, args=(source, target, record), daemon=True
+                ).start()
 
-    @staticmethod
-    def _pipe(source: socket.socket, target: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, target: socket.socket, record: bool = False) -> None:
         try:
             while data := source.recv(65536):
+                if record:
+                    with self._lock:
+                        self.sent.append(data)
                 target.sendall(data)
         except OSError:
             pass

@@ -49,7 +49,12 @@ class Clock:
 
 @pytest.fixture
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """A clock starting ten days ago (so tokens it stamps are valid for real consumers too)."""
+    """A clock starting ten days ago (so tokens it stamps are valid for real consumers too).
+
+    The one stand-in for our own code in the token tests, and why: lifetimes and rotation
+    schedules run in hours and days, which a test cannot wait out. ``tokens.internal.clock``
+    is the seam every timestamp of the tokens app reads (issue, expiry, rotation), so moving
+    it moves all of them alike; verification of the tokens it stamps is real."""
     fake = Clock(clock._now() - timedelta(days=10))
     monkeypatch.setattr(clock, "_now", fake)
     return fake

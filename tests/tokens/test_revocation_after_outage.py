@@ -13,7 +13,6 @@ process leaves behind (the database says revoked, Redis still says valid).
 from __future__ import annotations
 
 import contextlib
-import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -187,39 +186,10 @@ def test_a_failing_recovery_hook_keeps_the_fallback_until_it_succeeds(
 # --- one round trip -------------------------------------------------------------------------
 
 
-class CountingProxy(TcpProxy):
-    """The proxy, counting what the client sends (one small command or pipeline: one chunk)."""
-
-    def __init__(self, upstream_port: int) -> None:
-        self.sent = 0
-        self._count_lock = threading.Lock()
-        super().__init__(upstream_port)
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                downstream, _ = listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=5)
-            upstream.settimeout(None)
-            threading.Thread(target=self._count, args=(downstream, upstream), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, downstream), daemon=True).start()
-
-    def _count(self, source: socket.socket, target: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                with self._count_lock:
-                    self.sent += 1
-                target.sendall(data)
-        except OSError:
-            pass
-
-
 @pytest.fixture
-def counted_redis(settings: Any) -> Iterator[CountingProxy]:
+def counted_redis(settings: Any) -> Iterator[TcpProxy]:
     parts = urlsplit(settings.REDIS_URL)
-    proxy = CountingProxy(upstream_port=parts.port or 6379)
+    proxy = TcpProxy(upstream_port=parts.port or 6379)
     host = parts.netloc.rsplit(":", 1)[0]
     settings.REDIS_URL = urlunsplit(parts._replace(netloc=f"{host}:{proxy.port}"))
     reset_shared_store()
@@ -229,12 +199,12 @@ def counted_redis(settings: Any) -> Iterator[CountingProxy]:
 
 
 def test_a_warm_verification_is_one_redis_round_trip_and_no_sql(
-    user: User, counted_redis: CountingProxy, django_assert_num_queries: Any
+    user: User, counted_redis: TcpProxy, django_assert_num_queries: Any
 ) -> None:
     token = services.issue_token(user=user, kind="client")
     services.verify_token(token.raw)
     services.verify_token(token.raw)
-    before = counted_redis.sent
+    before = len(counted_redis.sent)
     with django_assert_num_queries(0):
         services.verify_token(token.raw)
-    assert counted_redis.sent - before == 1
+    assert len(counted_redis.sent) - before == 1

@@ -5,30 +5,12 @@ ends."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 from django.db import DatabaseError, close_old_connections, connection, connections
 
-from authcore.db.postgresql.base import DatabaseWrapper
 from authcore.models import User
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def health_checks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """Counts Django's health checks (``is_usable``, Django's code, called through: a spy)."""
-    checks: list[int] = []
-    original = DatabaseWrapper.is_usable
-
-    def counted(self: Any) -> bool:
-        checks.append(1)
-        return bool(original(self))
-
-    monkeypatch.setattr(DatabaseWrapper, "is_usable", counted)
-    yield checks
 
 
 def _query() -> int:
@@ -50,30 +32,19 @@ def _next_request() -> None:
     close_old_connections()  # the start of the next
 
 
-def test_a_connection_that_just_ran_a_query_is_not_checked_again(
-    health_checks: list[int],
-) -> None:
-    pid = _query()
-    for _ in range(5):
-        _next_request()
-        assert _query() == pid
-    assert health_checks == []
-
-
 def test_an_idle_connection_is_checked_and_a_dead_one_replaced_without_an_error(
-    health_checks: list[int], monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pid = _query()
     monkeypatch.setattr(connections["default"], "health_check_bypass_seconds", 0.0)  # idle
     _terminate(pid)
     _next_request()
     assert _query() != pid  # checked, found dead, reconnected: the request never saw it
-    assert health_checks == [1]
 
 
-def test_a_connection_dropped_inside_the_window_fails_one_request_then_recovers(
-    health_checks: list[int],
-) -> None:
+def test_a_connection_dropped_inside_the_window_fails_one_request_then_recovers() -> None:
+    """Inside the window the connection is not checked (what the bypass saves): a connection
+    that died there fails the one request that finds it so, then Django replaces it."""
     pid = _query()
     _terminate(pid)
     _next_request()

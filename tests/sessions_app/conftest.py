@@ -79,7 +79,10 @@ def staff(db: Any) -> Client:
 
 # --- a real OpenID provider ------------------------------------------------------------------
 
+import time  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
+
+import jwt  # noqa: E402
 
 from tests.sessions_app.oidc_peer import (  # noqa: E402
     CLIENT_ID,
@@ -142,3 +145,38 @@ def new_browser(oidc_settings: Any, live_server: Any) -> Iterator[Callable[..., 
 @pytest.fixture
 def web_browser(new_browser: Callable[..., WebBrowser]) -> WebBrowser:
     return new_browser()
+
+
+Mint = Callable[..., str]
+
+
+@pytest.fixture
+def mint(
+    oidc_settings: Any, oidc_provider: OidcProviderProcess, provider_keys: SigningKeys
+) -> Mint:
+    """Sign claims as the provider would (its real keys; an ID token for our client), with
+    overrides for the test's one defect (a claim set to None is left out)."""
+
+    def make(
+        *, algorithm: str = "RS256", headers: dict[str, Any] | None = None, **claims: Any
+    ) -> str:
+        now = int(time.time())
+        body = {
+            "iss": oidc_provider.issuer,
+            "sub": "bob",
+            "aud": CLIENT_ID,
+            "iat": now,
+            "exp": now + 300,
+            "email": "bob@example.test",
+            "email_verified": True,
+            **claims,
+        }
+        body = {key: value for key, value in body.items() if value is not None}
+        if algorithm.startswith("ES"):
+            key: Any = provider_keys.ec_key
+            kid = provider_keys.ec_kid
+        else:
+            key, kid = provider_keys.rsa_key, provider_keys.rsa_kid
+        return jwt.encode(body, key, algorithm=algorithm, headers={"kid": kid, **(headers or {})})
+
+    return make

@@ -29,35 +29,6 @@ from tests.sessions_app.oidc_peer import CLIENT_ID
 from tests.tokens import forge
 
 
-@pytest.fixture
-def mint(oidc_settings, oidc_provider, provider_keys):
-    """Sign claims as the provider would, with overrides for the test's one defect."""
-
-    def make(
-        *, algorithm: str = "RS256", headers: dict[str, Any] | None = None, **claims: Any
-    ) -> str:
-        now = int(time.time())
-        body = {
-            "iss": oidc_provider.issuer,
-            "sub": "bob",
-            "aud": CLIENT_ID,
-            "iat": now,
-            "exp": now + 300,
-            "email": "bob@example.test",
-            "email_verified": True,
-            **claims,
-        }
-        body = {key: value for key, value in body.items() if value is not None}
-        if algorithm.startswith("ES"):
-            key: Any = provider_keys.ec_key
-            kid = provider_keys.ec_kid
-        else:
-            key, kid = provider_keys.rsa_key, provider_keys.rsa_kid
-        return jwt.encode(body, key, algorithm=algorithm, headers={"kid": kid, **(headers or {})})
-
-    return make
-
-
 def _me(api_client, token: str):
     return api_client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}")
 

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
 from typing import Any
 
-import jwt
 import pytest
 import requests
 from rest_framework.test import APIClient
@@ -31,42 +29,11 @@ from sessions_app.exceptions import InvalidIdToken
 from sessions_app.oidc.jwt_verification import verify_id_token
 from sessions_app.oidc.providers import provider_by_name
 from sessions_app.selectors import session_by_id
-from tests.sessions_app.conftest import Browser
+from tests.sessions_app.conftest import Browser, Mint
 from tests.sessions_app.oidc_peer import CLIENT_ID, OidcProviderProcess, SigningKeys
-
-Mint = Callable[..., str]
 
 ACCEPTED = "accepted"
 REFUSED = "refused"
-
-
-@pytest.fixture
-def mint(
-    oidc_settings: Any, oidc_provider: OidcProviderProcess, provider_keys: SigningKeys
-) -> Mint:
-    """Sign claims as the provider would (an ID token for our client), with overrides."""
-
-    def make(*, algorithm: str = "RS256", **claims: Any) -> str:
-        now = int(time.time())
-        body = {
-            "iss": oidc_provider.issuer,
-            "sub": "bob",
-            "aud": CLIENT_ID,
-            "iat": now,
-            "exp": now + 300,
-            "email": "bob@example.test",
-            "email_verified": True,
-            **claims,
-        }
-        body = {key: value for key, value in body.items() if value is not None}
-        if algorithm.startswith("ES"):
-            key: Any = provider_keys.ec_key
-            kid = provider_keys.ec_kid
-        else:
-            key, kid = provider_keys.rsa_key, provider_keys.rsa_kid
-        return jwt.encode(body, key, algorithm=algorithm, headers={"kid": kid})
-
-    return make
 
 
 @pytest.fixture

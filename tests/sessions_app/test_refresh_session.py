@@ -181,32 +181,43 @@ def _wait_until_blocked(count: int) -> None:
     raise AssertionError(f"{count} requests never reached the database together")
 
 
-def test_staff_ending_every_session_of_the_user_beats_a_refresh_in_flight(
-    transactional_db: Any, browser: Browser, staff: Client
-) -> None:
+def _refresher(browser: Browser) -> Callable[[], Any]:
+    """``POST /auth/web/refresh`` from ``browser`` (its cookie, a CSRF token made now)."""
     token = browser.csrf_token()
-    key = _current_key(browser)
 
     def refresh() -> Any:
         return browser.client.post(
             "/auth/web/refresh", HTTP_X_CSRF_TOKEN=token, HTTP_ORIGIN=browser.origin
         )
 
+    return refresh
+
+
+def _queued_behind(rows: Any, *requests: Callable[[], Any]) -> list[Any]:
+    """Hold ``rows`` locked while ``requests`` reach the database and wait there, queued in
+    that order (each sent once the one before it waits); then release them together and
+    return their responses."""
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        futures = []
+        with transaction.atomic():
+            list(rows.select_for_update().values_list("pk", flat=True))
+            for waiting, request in enumerate(requests, start=1):
+                futures.append(pool.submit(_in_a_thread, request))
+                _wait_until_blocked(waiting)
+        return [future.result(timeout=30) for future in futures]
+
+
+def test_staff_ending_every_session_of_the_user_beats_a_refresh_in_flight(
+    transactional_db: Any, browser: Browser, staff: Client
+) -> None:
     def end_all() -> Any:
         return staff.post(
             "/admin/authcore/user/",
             {"action": "end_all_sessions", "_selected_action": [str(browser.user.pk)]},
         )
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        with transaction.atomic():
-            # Hold the session's row: both requests get as far as the database and wait there,
-            # and go on together once it is released.
-            BrowserSession.objects.select_for_update().get(key_hash=key)
-            refreshing = pool.submit(_in_a_thread, refresh)
-            ending = pool.submit(_in_a_thread, end_all)
-            _wait_until_blocked(2)
-        refreshed, ended = refreshing.result(timeout=30), ending.result(timeout=30)
+    session_row = BrowserSession.objects.filter(key_hash=_current_key(browser))
+    refreshed, ended = _queued_behind(session_row, _refresher(browser), end_all)
     assert ended.status_code == 302
     assert refreshed.status_code in (200, 401)
     assert not BrowserSession.objects.filter(user=browser.user).exists()
@@ -221,27 +232,15 @@ def test_a_logout_queued_behind_a_refresh_of_its_session_ends_the_successor(
     transactional_db: Any, browser: Browser
 ) -> None:
     token = browser.csrf_token()
-    key = _current_key(browser)
-
-    def refresh() -> Any:
-        return browser.client.post(
-            "/auth/web/refresh", HTTP_X_CSRF_TOKEN=token, HTTP_ORIGIN=browser.origin
-        )
 
     def logout() -> Any:
         tab = APIClient(HTTP_USER_AGENT=BROWSER_UA)
         tab.cookies[SESSION_COOKIE] = browser.session_id
         return tab.post("/auth/web/logout", HTTP_X_CSRF_TOKEN=token, HTTP_ORIGIN=browser.origin)
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        with transaction.atomic():
-            # Hold the session's row: the refresh waits for it first, the logout behind it.
-            BrowserSession.objects.select_for_update().get(key_hash=key)
-            refreshing = pool.submit(_in_a_thread, refresh)
-            _wait_until_blocked(1)
-            logging_out = pool.submit(_in_a_thread, logout)
-            _wait_until_blocked(2)
-        refreshed, logged_out = refreshing.result(timeout=30), logging_out.result(timeout=30)
+    # The session's row held: the refresh waits for it first, the logout behind it.
+    session_row = BrowserSession.objects.filter(key_hash=_current_key(browser))
+    refreshed, logged_out = _queued_behind(session_row, _refresher(browser), logout)
     assert refreshed.status_code == 200  # it went first: the session became its successor
     assert logged_out.status_code == 204
     new_cookie = _me_with_cookie(refreshed)
@@ -254,28 +253,16 @@ def test_a_logout_queued_behind_a_refresh_of_its_session_ends_the_successor(
 def test_staff_deleting_a_user_while_a_refresh_of_theirs_waits_is_no_deadlock(
     transactional_db: Any, browser: Browser, staff: Client
 ) -> None:
-    token = browser.csrf_token()
     user_model = type(browser.user)
-
-    def refresh() -> Any:
-        return browser.client.post(
-            "/auth/web/refresh", HTTP_X_CSRF_TOKEN=token, HTTP_ORIGIN=browser.origin
-        )
 
     def delete_user() -> Any:
         return staff.post(f"/admin/authcore/user/{browser.user.pk}/delete/", {"post": "yes"})
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        with transaction.atomic():
-            # Hold the user's row: the refresh queues for it first, the deletion behind it.
-            # Were the deletion to take the session rows before the user's (Django's order
-            # of deletion), each would wait for the other and PostgreSQL would fail one.
-            user_model.objects.select_for_update().get(pk=browser.user.pk)
-            refreshing = pool.submit(_in_a_thread, refresh)
-            _wait_until_blocked(1)
-            deleting = pool.submit(_in_a_thread, delete_user)
-            _wait_until_blocked(2)
-        refreshed, deleted = refreshing.result(timeout=30), deleting.result(timeout=30)
+    # The user's row held: the refresh queues for it first, the deletion behind it. Were the
+    # deletion to take the session rows before the user's (Django's order of deletion), each
+    # would wait for the other and PostgreSQL would fail one.
+    user_row = user_model.objects.filter(pk=browser.user.pk)
+    refreshed, deleted = _queued_behind(user_row, _refresher(browser), delete_user)
     assert deleted.status_code == 302
     assert refreshed.status_code == 200  # it went first; the deletion then ended its successor
     assert not user_model.objects.filter(pk=browser.user.pk).exists()

@@ -32,6 +32,8 @@ from tests.passkeys.conftest import (
     mailbox,  # noqa: F401 (fixture)
 )
 from tests.sessions_app.conftest import (
+    Mint,
+    mint,  # noqa: F401 (fixture)
     new_browser,  # noqa: F401 (fixture)
     oidc_provider,  # noqa: F401 (fixture)
     oidc_settings,  # noqa: F401 (fixture)
@@ -39,7 +41,6 @@ from tests.sessions_app.conftest import (
     web_browser,  # noqa: F401 (fixture)
 )
 from tests.sessions_app.oidc_peer import OidcProviderProcess, WebBrowser
-from tests.sessions_app.test_provider_bearer_tokens import mint  # noqa: F401 (fixture)
 from tokens.models import TokenRecord
 
 EMAIL_START = "/api/auth/email/start"
@@ -147,7 +148,7 @@ def test_a_deactivated_user_cannot_sign_in_through_the_openid_provider(
 
 
 def test_a_deactivated_users_provider_bearer_jwt_is_refused_on_api_me(
-    api_client: APIClient, mint: Callable[..., str], oidc_provider: OidcProviderProcess
+    api_client: APIClient, mint: Mint, oidc_provider: OidcProviderProcess
 ) -> None:
     # The provider's subject is provisioned by its first token, then staff deactivate the user.
     first = api_client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {mint(sub='dora')}")

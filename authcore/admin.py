@@ -181,6 +181,11 @@ class UserAdmin(MalformedInputGuard, DjangoUserAdmin):
     # with the collector's order (sessions, then user) a refresh in flight and the deletion
     # each waited for the other and PostgreSQL failed one. Locked first, the deletion waits,
     # then collects what the refresh committed (its successor session) and deletes it too.
+    # FOR NO KEY UPDATE, as the refresh takes it: a stronger FOR UPDATE would also wait for
+    # sign-ins, whose new rows' key checks hold FOR KEY SHARE on the user until they commit,
+    # while they hold their passkey's row: a deadlock. A sign-in that commits a token after
+    # the collector looked makes the deletion fail instead (the admin shows an error; delete
+    # again); the sign-in is never the one refused.
     def delete_model(self, request: HttpRequest, obj: User) -> None:
         with transaction.atomic():
             _lock_for_deletion([obj.pk])
@@ -195,7 +200,7 @@ class UserAdmin(MalformedInputGuard, DjangoUserAdmin):
 def _lock_for_deletion(user_ids: list[Any]) -> None:
     """Lock these users' rows (in primary-key order: two deletions never wait on each
     other crosswise) until the transaction ends."""
-    users = User.objects.select_for_update().filter(pk__in=user_ids).order_by("pk")
+    users = User.objects.select_for_update(no_key=True).filter(pk__in=user_ids).order_by("pk")
     list(users.values_list("pk", flat=True))
 
 

@@ -27,17 +27,19 @@ class BrowserSession(models.Model):
     expires_at = models.DateTimeField(db_index=True)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=255, blank=True)
+    # db_default: instances still running the code before this column (a rolling deploy)
+    # insert rows without it. A plain index: only equality lookups (no LIKE twin).
     replaces = models.CharField(
         max_length=64,
         blank=True,
-        default="",
-        db_index=True,
+        db_default="",
         editable=False,
         help_text="storage key of the session a refresh replaced with this one",
     )
 
     class Meta:
         ordering = ("-created_at",)
+        indexes = [models.Index(fields=["replaces"], name="browser_session_replaces")]
 
     def __str__(self) -> str:
         return f"session {self.key_hash[:12]}… of {self.user_id}"

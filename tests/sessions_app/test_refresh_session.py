@@ -269,3 +269,16 @@ def test_staff_deleting_a_user_while_a_refresh_of_theirs_waits_is_no_deadlock(
     assert not BrowserSession.objects.exists()
     new_cookie = _me_with_cookie(refreshed)
     assert new_cookie == 401
+
+
+def test_an_instance_still_on_the_previous_release_can_open_sessions(db: Any, browser: Browser):
+    """A rolling deploy: the migration has run, an instance not yet upgraded inserts session
+    rows without the ``replaces`` column; the database fills it in."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO sessions_app_browsersession"
+            " (key_hash, user_id, method, created_at, expires_at, user_agent)"
+            " VALUES (%s, %s, 'passkey', now(), now() + interval '1 hour', '')",
+            ["f" * 64, browser.user.pk],
+        )
+    assert BrowserSession.objects.get(key_hash="f" * 64).replaces == ""

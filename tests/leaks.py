@@ -5,7 +5,10 @@ the custom message notwithstanding: a "never leaks" check that fails would print
 secret it guards, and the page or log it found it in. These helpers decide first and assert
 on a plain value, so a failure names the secret and the place, never their contents.
 pyproject.toml's ``--tb=short`` keeps tracebacks from printing the tests' fixtures (their
-reprs hold keys, secrets and session ids).
+reprs hold keys, secrets and session ids). For the same reason a status is taken into a local
+before it is asserted (``answered = call(token).status_code; assert answered == 200``): the
+explanation of ``assert call(token).status_code == 200`` prints the call with its arguments.
+An empty secret fails ``assert_absent``: it would find nothing and prove nothing.
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ def _bytes(value: str | bytes) -> bytes:
 def assert_absent(haystack: str | bytes, where: str, **secrets: str | bytes) -> None:
     """None of ``secrets`` (name=value) occurs in ``haystack``; a failure names them only."""
     __tracebackhide__ = True
+    empty = sorted(name for name, value in secrets.items() if not value)
+    assert not empty, f"{', '.join(empty)}: empty, so its absence proves nothing"
     data = _bytes(haystack)
-    found = sorted(name for name, value in secrets.items() if value and _bytes(value) in data)
+    found = sorted(name for name, value in secrets.items() if _bytes(value) in data)
     assert not found, f"{', '.join(found)} found in {where}"
 
 

@@ -18,7 +18,12 @@ def test_a_secret_found_fails_naming_it_and_the_place_only() -> None:
 
 
 def test_a_page_without_the_secret_passes() -> None:
-    assert_absent("<td>ak_abc.…</td>", "the client page", api_key=SECRET, empty="")
+    assert_absent("<td>ak_abc.…</td>", "the client page", api_key=SECRET)
+
+
+def test_an_empty_secret_fails_rather_than_proving_nothing() -> None:
+    with pytest.raises(AssertionError, match="secret: empty"):
+        assert_absent("<td>ak_abc.…</td>", "the client page", secret="")
 
 
 def test_equal_secrets_fail_without_printing_them() -> None:

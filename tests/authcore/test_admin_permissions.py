@@ -93,7 +93,8 @@ def test_posting_the_actions_by_hand_changes_nothing(viewer: Client, world: Worl
 
 
 def test_rotate_now_is_refused_to_a_view_only_member(viewer: Client, world: World) -> None:
-    assert viewer.get("/admin/tokens/signingkey/rotate-now/").status_code == 403
+    answered = viewer.get("/admin/tokens/signingkey/rotate-now/").status_code
+    assert answered == 403
 
 
 def test_staff_without_the_audit_permission_cannot_open_the_dashboard(world: World) -> None:

@@ -10,7 +10,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from clients.models import Client, ClientUser
 from tests.authcore.admin_fixtures import add_client_in_admin, once_of
 from tests.clients.conftest import create_user, get_token
-from tests.leaks import assert_absent
+from tests.leaks import assert_absent, assert_distinct
 
 # Real commits: revocation reaches Redis in transaction.on_commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,7 +55,8 @@ def test_creating_a_client_shows_its_key_once_and_never_again(staff):
     assert len(keys) == 1
     api_key = keys[0]
     client_obj = Client.objects.get(name="Shop")
-    assert api_key.startswith(f"ak_{client_obj.key_id}.")
+    prefixed = api_key.startswith(f"ak_{client_obj.key_id}.")
+    assert prefixed
 
     later = _pages(staff, client_obj)
     assert_absent(
@@ -91,7 +92,7 @@ def test_rotating_in_the_admin_asks_first_then_shows_the_new_key_once(staff, api
     keys = KEY_PATTERN.findall(done.content.decode())
     assert len(keys) == 1
     new_key = keys[0]
-    assert new_key != backend.api_key
+    assert_distinct(new_key, backend.api_key, "API keys")
 
     old = api_client.post("/api/users", {"identifier": "y"}, format="json", headers=backend.headers)
     assert old.status_code == 401
@@ -129,7 +130,8 @@ def test_revoking_every_token_of_a_user_in_the_admin_ends_them_at_once(
     )
     assert "Revoked 2 token(s)." in response.content.decode()
     for token in (bearer, other):
-        assert api_client.get("/api/me", headers=token.headers).status_code == 401
+        answered = api_client.get("/api/me", headers=token.headers).status_code
+        assert answered == 401
 
 
 def test_revoking_every_token_of_a_client_in_the_admin_spares_other_clients(
@@ -143,7 +145,8 @@ def test_revoking_every_token_of_a_client_in_the_admin_spares_other_clients(
         follow=True,
     )
     assert "Revoked 1 token(s)." in response.content.decode()
-    assert api_client.get("/api/me", headers=bearer.headers).status_code == 401
+    answered = api_client.get("/api/me", headers=bearer.headers).status_code
+    assert answered == 401
     assert api_client.get("/api/me", headers=theirs.headers).status_code == 200
 
 
@@ -152,7 +155,8 @@ def test_deleting_a_client_in_the_admin_kills_its_key_and_its_tokens(
 ):
     response = staff.post(f"/admin/clients/client/{backend.id}/delete/", {"post": "yes"})
     assert response.status_code == 302
-    assert api_client.get("/api/me", headers=bearer.headers).status_code == 401
+    answered = api_client.get("/api/me", headers=bearer.headers).status_code
+    assert answered == 401
     assert (
         api_client.post(
             "/api/users", {"identifier": "z"}, format="json", headers=backend.headers
@@ -171,7 +175,8 @@ def test_deleting_a_client_user_in_the_admin_ends_its_tokens(
     response = staff.post(f"/admin/clients/clientuser/{client_user.pk}/delete/", {"post": "yes"})
 
     assert response.status_code == 302
-    assert api_client.get("/api/me", headers=bearer.headers).status_code == 401
+    answered = api_client.get("/api/me", headers=bearer.headers).status_code
+    assert answered == 401
     introspected = api_client.post(
         "/api/tokens/introspect", {"token": bearer.raw}, format="json", headers=backend.headers
     )
@@ -180,7 +185,8 @@ def test_deleting_a_client_user_in_the_admin_ends_its_tokens(
     newcomer = create_user(api_client, backend, alice.identifier)
     theirs = get_token(api_client, backend, newcomer)
     assert api_client.get("/api/me", headers=theirs.headers).json()["id"] == newcomer.id
-    assert api_client.get("/api/me", headers=bearer.headers).status_code == 401
+    answered = api_client.get("/api/me", headers=bearer.headers).status_code
+    assert answered == 401
 
 
 def test_deleting_client_users_in_bulk_ends_only_their_tokens(
@@ -196,7 +202,8 @@ def test_deleting_client_users_in_bulk_ends_only_their_tokens(
     )
 
     assert not ClientUser.objects.filter(pk=client_user.pk).exists()
-    assert api_client.get("/api/me", headers=bearer.headers).status_code == 401
+    answered = api_client.get("/api/me", headers=bearer.headers).status_code
+    assert answered == 401
     assert api_client.get("/api/me", headers=bobs.headers).status_code == 200
 
 

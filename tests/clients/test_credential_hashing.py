@@ -16,6 +16,7 @@ from clients.internal.credential_hashing import (
 )
 from clients.models import Client
 from clients.services import authenticate_api_key, create_client
+from tests.leaks import assert_absent
 
 
 def test_an_api_key_carries_256_random_bits_behind_a_recognisable_prefix():
@@ -23,13 +24,14 @@ def test_an_api_key_carries_256_random_bits_behind_a_recognisable_prefix():
     prefix, _, secret = generated.raw.partition(".")
     assert prefix == f"ak_{generated.lookup_id}"
     assert len(base64.urlsafe_b64decode(secret + "=")) == 32
-    assert generated.raw not in repr(generated) and generated.hashed not in repr(generated)
+    assert_absent(repr(generated), "its repr", raw=generated.raw, hashed=generated.hashed)
     assert parse_api_key(generated.raw).lookup_id == generated.lookup_id
 
 
 def test_a_user_secret_is_not_an_api_key():
     generated = generate_user_secret()
-    assert generated.raw.startswith("us_")
+    prefixed = generated.raw.startswith("us_")
+    assert prefixed
     assert parse_api_key(generated.raw).lookup_id is None
     assert not check_secret(generated.raw, generated.hashed, purpose=PURPOSE_API_KEY).matches
     assert check_secret(generated.raw, generated.hashed, purpose=PURPOSE_USER_SECRET).matches

@@ -37,7 +37,8 @@ def test_the_master_creates_a_client_and_receives_its_key_once(api_client, maste
     body = response.json()
     assert set(body) == {"id", "name", "api_key", "created_at"}
     assert body["name"] == "Shop"
-    assert body["api_key"].startswith("ak_")
+    prefixed = body["api_key"].startswith("ak_")
+    assert prefixed
     assert Client.objects.get(pk=body["id"]).name == "Shop"
 
 

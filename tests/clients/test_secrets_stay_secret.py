@@ -158,8 +158,9 @@ def test_the_database_keeps_only_keyed_hashes(api_client, backend, alice):
     client_user = ClientUser.objects.get(identifier=alice.identifier)
     assert client.key_hash.startswith("hmac_sha256$") and len(client.key_hash) == 12 + 64
     assert client_user.secret_hash.startswith("hmac_sha256$")
-    assert backend.api_key.split(".")[0] == f"ak_{client.key_id}"
-    assert alice.secret.split(".")[0] == f"us_{client_user.secret_tag}"
+    key_prefix, secret_prefix = backend.api_key.split(".")[0], alice.secret.split(".")[0]
+    assert key_prefix == f"ak_{client.key_id}"
+    assert secret_prefix == f"us_{client_user.secret_tag}"
 
 
 def test_two_backends_walk_the_chain_without_seeing_each_other(api_client, master):

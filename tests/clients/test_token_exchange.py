@@ -377,7 +377,8 @@ def test_a_key_hashed_under_a_fallback_server_secret_still_gets_its_token(
     assert "INSERT INTO" in statements[0]  # the one statement, which recorded nothing...
     assert statements[-1].startswith('INSERT INTO "tokens_tokenrecord"')  # ...the usual INSERT
     assert TokenRecord.objects.filter(jti=token.jti).exists()
-    assert api_client.get("/api/me", headers=token.headers).status_code == 200
+    answered = api_client.get("/api/me", headers=token.headers).status_code
+    assert answered == 200
     settings.SECRET_KEY_FALLBACKS = []  # both hashes were upgraded: the fallback can go
     assert get_token(api_client, backend, alice).jti != token.jti
 

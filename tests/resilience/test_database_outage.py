@@ -85,7 +85,8 @@ def test_without_the_database_readyz_fails_and_protected_requests_are_a_clear_50
     # the cut, and no request since, fails its next one once (docs/operations.md, "Database
     # restarts"); after a quiet moment as long as that window, nobody sees the restart.
     time.sleep(DatabaseWrapper.health_check_bypass_seconds)
-    assert caller.get(f"{instance.url}/api/me", headers=bearer(never_seen)).status_code == 200
+    answered = caller.get(f"{instance.url}/api/me", headers=bearer(never_seen)).status_code
+    assert answered == 200
     # nothing half-written: the refused creation left no row behind
     assert query(
         cluster.database,

@@ -65,7 +65,8 @@ def _stored_sessions() -> set[bytes]:
 
 
 def _logout(browser: Browser, staff: Client) -> None:
-    assert browser.post("/auth/web/logout", token=browser.csrf_token()).status_code == 204
+    answered = browser.post("/auth/web/logout", token=browser.csrf_token()).status_code
+    assert answered == 204
 
 
 def _ended_on_another_device(browser: Browser, staff: Client) -> None:
@@ -101,7 +102,8 @@ def _replayed_from_another_browser(browser: Browser, staff: Client) -> None:
 
 
 def _refreshed_in_another_tab(browser: Browser, staff: Client) -> None:
-    assert browser.post("/auth/web/refresh", token=browser.csrf_token()).status_code == 200
+    answered = browser.post("/auth/web/refresh", token=browser.csrf_token()).status_code
+    assert answered == 200
 
 
 @pytest.mark.parametrize(

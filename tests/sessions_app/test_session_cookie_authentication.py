@@ -77,7 +77,8 @@ def test_the_raw_session_id_is_stored_nowhere(browser):
         assert_absent(key + b" " + (value or b""), "Redis", session_id=browser.session_id)
         scanned += 1
     assert scanned > 0  # the session itself is one of them
-    assert not User.objects.filter(browser_sessions__key_hash=browser.session_id).exists()
+    stored_raw = User.objects.filter(browser_sessions__key_hash=browser.session_id).exists()
+    assert not stored_raw
 
 
 def test_a_cookie_replayed_with_another_user_agent_ends_the_session(browser):

@@ -37,7 +37,8 @@ def assert_refused(raw: str) -> None:
 @pytest.fixture
 def issued(user: User) -> services.IssuedToken:
     token = services.issue_token(user=user, kind="client", ttl=3600)
-    assert me(token.raw).status_code == 200  # good before, so the refusals mean something
+    answered = me(token.raw).status_code
+    assert answered == 200  # good before, so the refusals mean something
     return token
 
 
@@ -151,7 +152,8 @@ def test_an_expired_token_is_refused(user: User, frozen_clock: Clock) -> None:
 def test_a_token_expiring_as_the_clock_moves_is_refused(user: User, frozen_clock: Clock) -> None:
     frozen_clock.now = datetime.now(UTC)
     token = services.issue_token(user=user, kind="client", ttl=600)
-    assert me(token.raw).status_code == 200
+    answered = me(token.raw).status_code
+    assert answered == 200
     frozen_clock.advance(seconds=600 + app_settings.LEEWAY + 1)
     assert_refused(token.raw)
 

@@ -163,14 +163,15 @@ class TcpProxy:
     """Forwards 127.0.0.1:``port`` to ``upstream_port``; ``cut()`` drops every connection and
     refuses new ones (as a stopped PostgreSQL does), ``restore()`` listens again.
 
-    It also counts what passes, for tests that prove what reached the server rather than how
-    long something took: ``connections`` opened through it, and ``sent``, what the clients
-    sent, chunk by chunk (one small command or pipeline is one chunk)."""
+    It counts the ``connections`` opened through it and, with ``record=True``, keeps ``sent``,
+    what the clients sent, chunk by chunk (one small command or pipeline is one chunk): for
+    tests that prove what reached the server rather than how long something took."""
 
-    def __init__(self, upstream_port: int) -> None:
+    def __init__(self, upstream_port: int, *, record: bool = False) -> None:
         self.upstream_port = upstream_port
         self.port = free_port()
         self.connections = 0
+        self.record = record
         self.sent: list[bytes] = []
         self._listener: socket.socket | None = None
         self._sockets: list[socket.socket] = []
@@ -181,6 +182,10 @@ class TcpProxy:
         """How many chunks sent so far hold the command ``name`` (e.g. ``b"EVALSHA"``)."""
         with self._lock:
             return sum(name in chunk for chunk in self.sent)
+
+    def sent_since(self, index: int) -> list[bytes]:
+        with self._lock:
+            return self.sent[index:]
 
     def restore(self) -> None:
         listener = socket.socket()
@@ -206,7 +211,7 @@ class TcpProxy:
                 self._sockets += [downstream, upstream]
                 self.connections += 1
             for source, target, record in (
-                (downstream, upstream, True),
+                (downstream, upstream, self.record),
                 (upstream, downstream, False),
             ):
                 threading.Thread(

@@ -189,7 +189,7 @@ def test_a_failing_recovery_hook_keeps_the_fallback_until_it_succeeds(
 @pytest.fixture
 def counted_redis(settings: Any) -> Iterator[TcpProxy]:
     parts = urlsplit(settings.REDIS_URL)
-    proxy = TcpProxy(upstream_port=parts.port or 6379)
+    proxy = TcpProxy(upstream_port=parts.port or 6379, record=True)
     host = parts.netloc.rsplit(":", 1)[0]
     settings.REDIS_URL = urlunsplit(parts._replace(netloc=f"{host}:{proxy.port}"))
     reset_shared_store()

@@ -300,9 +300,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = IS_DEVELOPMENT
-# Browsers keep static files (the admin's) an hour: they change only with a deploy, and each
-# fetch counts against RATE_LIMIT_GLOBAL (authcore/middleware/admin.py).
-WHITENOISE_MAX_AGE = 0 if IS_DEVELOPMENT else 3600
+# Browsers keep static files (the admin's, the demo page's) ten minutes: each fetch counts
+# against RATE_LIMIT_GLOBAL (authcore/middleware/admin.py). Not longer: their names carry no
+# content hash, so after a deploy a browser may run the old script for that long.
+WHITENOISE_MAX_AGE = 0 if IS_DEVELOPMENT else 600
 
 # --- Mail ---------------------------------------------------------------------------------
 

@@ -17,8 +17,9 @@ on top of the ``csrf_protect`` its views carry (https://docs.djangoproject.com/e
 WhiteNoise serves files only under ``STATIC_URL`` (no ``WHITENOISE_ROOT`` is configured), so
 only those paths go through it. A file it serves is a cacheable public document (API.md: no
 no-store headers there), so a browser keeps the admin's stylesheets and scripts for
-``WHITENOISE_MAX_AGE`` instead of fetching a dozen of them again on every admin page, each
-counted against ``RATE_LIMIT_GLOBAL`` (at ``100/15m`` staff ran out after a few pages).
+``WHITENOISE_MAX_AGE`` (ten minutes) instead of fetching a dozen of them again on every
+admin page, each counted against ``RATE_LIMIT_GLOBAL`` (at ``100/15m`` staff ran out after a
+few pages).
 
 Django's admin system checks look for the three middlewares by name in ``MIDDLEWARE``
 (admin.E408, E409, E410); settings silence exactly those, since they run here.

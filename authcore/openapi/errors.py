@@ -77,6 +77,7 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     ("post", "/api/tokens/introspect"): merge(API_KEY, JSON_BODY),
     ("post", "/api/tokens/revoke"): merge(API_KEY, JSON_BODY, {401: ("invalid_token",)}),
     ("delete", "/api/tokens/{jti}"): merge(API_KEY, {404: ("not_found",)}),
+    ("get", "/metrics"): merge(RATE_LIMITED),  # not a health probe: counted (API.md)
     ("get", "/api/me"): merge(SIGNED_IN, RATE_LIMITED),
     # Passkeys (passkeys app)
     ("post", "/api/auth/passkey/register/options"): merge(

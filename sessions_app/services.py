@@ -224,18 +224,19 @@ def end_session(*, key_hash: str, actor: Any = None, reason: str = "logout") -> 
                 break
             BrowserSession.objects.filter(key_hash__in=frontier).delete()
             ended += frontier
+    outcome = "success" if reason in {"logout", "admin", "user"} else reason
     for hashed in ended:
         drop_session(hashed)
-    detail: dict[str, Any] = {"reason": reason}
-    if len(ended) > 1:
-        detail["successors"] = len(ended) - 1
-    record_event(
-        "session.ended",
-        actor=actor,
-        target=f"session:{key_hash[:12]}",
-        outcome="success" if reason in {"logout", "admin", "user"} else reason,
-        detail=detail,
-    )
+        detail: dict[str, Any] = {"reason": reason}
+        if hashed != key_hash:  # a successor: "who ended session B" finds this event too
+            detail["replaced"] = key_hash[:12]
+        record_event(
+            "session.ended",
+            actor=actor,
+            target=f"session:{hashed[:12]}",
+            outcome=outcome,
+            detail=detail,
+        )
     return bool(deleted) or len(ended) > 1
 
 

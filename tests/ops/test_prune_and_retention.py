@@ -53,10 +53,7 @@ def test_a_failing_pruner_does_not_stop_the_others_and_fails_the_command(setting
     and gives up after the session's lock_timeout; the pruners after it still run."""
     settings.AUDIT_RETENTION_DAYS = 30
     old = event_aged(31)
-    db = connection.settings_dict
-    with psycopg.connect(
-        dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"], autocommit=False
-    ) as other:
+    with psycopg.connect(**connection.get_connection_params(), autocommit=False) as other:
         other.execute("LOCK TABLE tokens_tokenrecord IN ACCESS EXCLUSIVE MODE")
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = '200ms'")

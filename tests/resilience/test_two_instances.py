@@ -162,7 +162,7 @@ def test_a_token_of_a_revoked_key_is_refused_by_an_instance_that_never_saw_it(
     user = new_client_user(one, caller, "kim")
     token = token_for(one, caller, user)["access_token"]
     warm = token_for(one, caller, user)["access_token"]
-    for _ in range(4):
+    for _ in range(12):  # fresh connections: both workers of each instance, in all likelihood
         answered = caller.get(f"{one.url}/api/me", headers=bearer(token)).status_code
         assert answered == 200
         answered = caller.get(f"{other.url}/api/me", headers=bearer(warm)).status_code

@@ -19,9 +19,11 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 
+from authcore.models import AuditEvent
 from authcore.store import shared_store
 from sessions_app.app_settings import SESSION_COOKIE
 from sessions_app.exceptions import NoSession
+from sessions_app.internal.session_store import key_hash
 from sessions_app.models import BrowserSession
 from sessions_app.selectors import session_by_id, sessions_of_user
 from sessions_app.services import refresh_session
@@ -241,7 +243,8 @@ def test_a_logout_queued_behind_a_refresh_of_its_session_ends_the_successor(
         return tab.post("/auth/web/logout", HTTP_X_CSRF_TOKEN=token, HTTP_ORIGIN=browser.origin)
 
     # The session's row held: the refresh waits for it first, the logout behind it.
-    session_row = BrowserSession.objects.filter(key_hash=_current_key(browser))
+    old_key = _current_key(browser)
+    session_row = BrowserSession.objects.filter(key_hash=old_key)
     refreshed, logged_out = _queued_behind(session_row, _refresher(browser), logout)
     assert refreshed.status_code == 200  # it went first: the session became its successor
     assert logged_out.status_code == 204
@@ -250,6 +253,10 @@ def test_a_logout_queued_behind_a_refresh_of_its_session_ends_the_successor(
     old_cookie = _me_with_cookie(browser.session_id)
     assert old_cookie == 401
     assert not BrowserSession.objects.filter(user=browser.user).exists()
+    # The audit trail has the successor's end too, naming the session it replaced.
+    successor = key_hash(refreshed.cookies[SESSION_COOKIE].value)
+    ended = AuditEvent.objects.get(action="session.ended", target=f"session:{successor[:12]}")
+    assert ended.detail == {"reason": "logout", "replaced": old_key[:12]}
 
 
 def test_staff_deleting_a_user_while_a_refresh_of_theirs_waits_is_no_deadlock(

@@ -165,15 +165,20 @@ def test_a_bearer_token_signed_rs512_with_the_rs256_key_is_401_invalid_token(
 # --- a CSRF token dated in the future -----------------------------------------------------------
 
 
-@pytest.mark.django_db
-def test_a_csrf_token_dated_beyond_the_clock_skew_is_refused(browser: Browser) -> None:
+def _csrf_token_dated(browser: Browser, seconds_ahead: int) -> str:
+    """A CSRF token of ``browser``'s session, made with its real secret, dated ahead."""
     session = session_by_id(browser.session_id)
     assert session is not None
-    future = make_csrf_token(
+    return make_csrf_token(
         session_id=browser.session_id,
         csrf_secret=session.csrf_secret,
-        issued_at=int(time.time()) + FUTURE_SKEW + 3600,
+        issued_at=int(time.time()) + seconds_ahead,
     )
+
+
+@pytest.mark.django_db
+def test_a_csrf_token_dated_beyond_the_clock_skew_is_refused(browser: Browser) -> None:
+    future = _csrf_token_dated(browser, FUTURE_SKEW + 3600)
     response = browser.post("/auth/web/logout", token=future)
     assert response.status_code == 403
     assert response.json()["detail"] == "Invalid CSRF token"
@@ -185,13 +190,7 @@ def test_a_csrf_token_dated_beyond_the_clock_skew_is_refused(browser: Browser) -
 
 @pytest.mark.django_db
 def test_a_csrf_token_dated_a_year_ahead_cannot_refresh_the_session(browser: Browser) -> None:
-    session = session_by_id(browser.session_id)
-    assert session is not None
-    future = make_csrf_token(
-        session_id=browser.session_id,
-        csrf_secret=session.csrf_secret,
-        issued_at=int(time.time()) + 365 * 24 * 3600,
-    )
+    future = _csrf_token_dated(browser, 365 * 24 * 3600)
     response = browser.post("/auth/web/refresh", token=future)
     assert response.status_code == 403
     assert response.json()["detail"] == "Invalid CSRF token"

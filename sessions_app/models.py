@@ -27,12 +27,13 @@ class BrowserSession(models.Model):
     expires_at = models.DateTimeField(db_index=True)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=255, blank=True)
-    # db_default: instances still running the code before this column (a rolling deploy)
-    # insert rows without it. A plain index: only equality lookups (no LIKE twin).
+    # The column also has a default in the database (migration 0002): instances still running
+    # the code before it (a rolling deploy) insert rows without it. Not ``db_default``: the
+    # ORM would then read the value back on every insert. A plain index: equality lookups only.
     replaces = models.CharField(
         max_length=64,
         blank=True,
-        db_default="",
+        default="",
         editable=False,
         help_text="storage key of the session a refresh replaced with this one",
     )

@@ -25,6 +25,7 @@ from django.utils.safestring import SafeString
 
 from authcore.admin_guard import MalformedInputGuard
 from authcore.models import AuditEvent, User
+from authcore.user_locks import lock_users
 from passkeys.models import Passkey
 from sessions_app.models import BrowserSession, OidcIdentity
 from tokens.models import TokenRecord
@@ -176,32 +177,23 @@ class UserAdmin(MalformedInputGuard, DjangoUserAdmin):
     def has_end_sessions_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm("sessions_app.delete_browsersession"))
 
-    # Deleting a user locks the user's row before Django's collector deletes what refers to
-    # it, the order a session refresh and "end every session" take (user, then sessions):
-    # with the collector's order (sessions, then user) a refresh in flight and the deletion
-    # each waited for the other and PostgreSQL failed one. Locked first, the deletion waits,
-    # then collects what the refresh committed (its successor session) and deletes it too.
-    # FOR NO KEY UPDATE, as the refresh takes it: a stronger FOR UPDATE would also wait for
-    # sign-ins, whose new rows' key checks hold FOR KEY SHARE on the user until they commit,
-    # while they hold their passkey's row: a deadlock. A sign-in that commits a token after
-    # the collector looked makes the deletion fail instead (the admin shows an error; delete
-    # again); the sign-in is never the one refused.
+    # Deleting a user locks the user's row (authcore.user_locks) before Django's collector
+    # deletes what refers to it, the order a session refresh and "end every session" take
+    # (user, then sessions): with the collector's order (sessions, then user) a refresh in
+    # flight and the deletion each waited for the other and PostgreSQL failed one. Locked
+    # first, the deletion waits, then collects what the refresh committed (its successor
+    # session) and deletes it too. A sign-in that commits a token after the collector looked
+    # makes the deletion fail instead (the admin shows an error; delete again); the sign-in is
+    # never the one refused.
     def delete_model(self, request: HttpRequest, obj: User) -> None:
         with transaction.atomic():
-            _lock_for_deletion([obj.pk])
+            lock_users([obj.pk])
             super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         with transaction.atomic():
-            _lock_for_deletion(list(queryset.values_list("pk", flat=True)))
+            lock_users(queryset.values_list("pk", flat=True))
             super().delete_queryset(request, queryset)
-
-
-def _lock_for_deletion(user_ids: list[Any]) -> None:
-    """Lock these users' rows (in primary-key order: two deletions never wait on each
-    other crosswise) until the transaction ends."""
-    users = User.objects.select_for_update(no_key=True).filter(pk__in=user_ids).order_by("pk")
-    list(users.values_list("pk", flat=True))
 
 
 @admin.register(AuditEvent)

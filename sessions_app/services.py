@@ -9,15 +9,14 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 
 from authcore.audit import record_event
 from authcore.client_ip import client_ip
+from authcore.user_locks import lock_users
 from sessions_app import app_settings
 from sessions_app.exceptions import NoSession
 from sessions_app.fingerprint import client_fingerprint
@@ -103,19 +102,6 @@ def _store_new_session(*, request: HttpRequest, user_id: str, method: str) -> Us
     return session
 
 
-def _lock_user(user_id: str | UUID) -> None:
-    """Lock the user's row until the transaction ends.
-
-    ``refresh_session`` and ``end_sessions_of_user`` both take it first, so "end every session
-    of the user" and a refresh of one of them never interleave: either the refresh commits
-    first and its successor is ended too, or it runs afterwards and finds its session gone.
-    """
-    # FOR NO KEY UPDATE: it orders the two, yet lets inserts that reference the user (tokens,
-    # sessions, passkeys: their foreign-key checks take FOR KEY SHARE) go on meanwhile.
-    users = get_user_model().objects.select_for_update(no_key=True).filter(pk=user_id)
-    list(users.values_list("pk", flat=True))
-
-
 def open_session(
     *, request: Any, response: HttpResponseBase, user: Any, method: str = "passkey"
 ) -> UserSession:
@@ -169,7 +155,10 @@ def refresh_session(
     """
     http_request = _http_request(request)
     with transaction.atomic():
-        _lock_user(session.user_id)
+        # Locked first, as end_sessions_of_user does: "end every session of the user" and a
+        # refresh of one of them never interleave (the refresh commits first and its
+        # successor is ended too, or it runs afterwards and finds its session gone).
+        lock_users([session.user_id])
         # Whatever ended the session first wins: a logout or another refresh of it that got
         # here first deleted the row (this waits for its lock, then finds nothing to delete).
         deleted, _ = BrowserSession.objects.filter(key_hash=session.key_hash).delete()
@@ -208,12 +197,17 @@ def end_session(*, key_hash: str, actor: Any = None, reason: str = "logout") -> 
         actor: who ended it (the user, staff, or None for the system).
         reason: ``logout``, ``admin``, ``fingerprint_mismatch`` … (audit detail).
     """
-    ended = [key_hash]
+    ended: list[str] = []
+    removed = 0
     with transaction.atomic():
-        # Waits for a refresh of this session that holds its row, then finds it gone.
-        deleted, _ = BrowserSession.objects.filter(key_hash=key_hash).delete()
         frontier = [key_hash]
         for _ in range(_MAX_SUCCESSORS):
+            # Waits for a refresh that holds one of these rows, then finds that one gone.
+            deleted, _ = BrowserSession.objects.filter(key_hash__in=frontier).delete()
+            removed += deleted
+            ended += frontier
+            if deleted == len(frontier):
+                break  # none was replaced meanwhile: no successor to look for
             # A new statement, a new snapshot: the successor a refresh committed is seen.
             frontier = list(
                 BrowserSession.objects.filter(replaces__in=frontier).values_list(
@@ -222,8 +216,6 @@ def end_session(*, key_hash: str, actor: Any = None, reason: str = "logout") -> 
             )
             if not frontier:
                 break
-            BrowserSession.objects.filter(key_hash__in=frontier).delete()
-            ended += frontier
     outcome = "success" if reason in {"logout", "admin", "user"} else reason
     for hashed in ended:
         drop_session(hashed)
@@ -237,7 +229,7 @@ def end_session(*, key_hash: str, actor: Any = None, reason: str = "logout") -> 
             outcome=outcome,
             detail=detail,
         )
-    return bool(deleted) or len(ended) > 1
+    return removed > 0
 
 
 def end_sessions_of_user(*, user: Any, actor: Any = None) -> int:
@@ -247,7 +239,7 @@ def end_sessions_of_user(*, user: Any, actor: Any = None) -> int:
     row is locked while the sessions are listed and deleted, as ``refresh_session`` does).
     """
     with transaction.atomic():
-        _lock_user(user.pk)
+        lock_users([user.pk])
         hashes = list(BrowserSession.objects.filter(user=user).values_list("key_hash", flat=True))
         BrowserSession.objects.filter(key_hash__in=hashes).delete()
     for hashed in hashes:

@@ -15,7 +15,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
-from django.db import transaction
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -25,7 +24,7 @@ from django.utils.safestring import SafeString
 
 from authcore.admin_guard import MalformedInputGuard
 from authcore.models import AuditEvent, User
-from authcore.user_locks import lock_users
+from authcore.user_locks import delete_users
 from passkeys.models import Passkey
 from sessions_app.models import BrowserSession, OidcIdentity
 from tokens.models import TokenRecord
@@ -182,18 +181,22 @@ class UserAdmin(MalformedInputGuard, DjangoUserAdmin):
     # (user, then sessions): with the collector's order (sessions, then user) a refresh in
     # flight and the deletion each waited for the other and PostgreSQL failed one. Locked
     # first, the deletion waits, then collects what the refresh committed (its successor
-    # session) and deletes it too. A sign-in that commits a token after the collector looked
-    # makes the deletion fail instead (the admin shows an error; delete again); the sign-in is
-    # never the one refused.
+    # session) and deletes it too. A sign-in that commits a session or token after the
+    # collector looked makes the deletion run again (delete_users), which deletes it too.
     def delete_model(self, request: HttpRequest, obj: User) -> None:
-        with transaction.atomic():
-            lock_users([obj.pk])
-            super().delete_model(request, obj)
+        pk = obj.pk
+
+        def delete() -> None:
+            obj.pk = pk  # a failed attempt's collector had cleared it
+            super(UserAdmin, self).delete_model(request, obj)
+
+        delete_users(lambda: [pk], delete)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        with transaction.atomic():
-            lock_users(queryset.values_list("pk", flat=True))
-            super().delete_queryset(request, queryset)
+        delete_users(
+            lambda: queryset.values_list("pk", flat=True),
+            lambda: super(UserAdmin, self).delete_queryset(request, queryset),
+        )
 
 
 @admin.register(AuditEvent)

@@ -65,6 +65,13 @@ class Conflict(AuthcoreError):
     detail = "The resource already exists."
 
 
+class DeletedMeanwhile(Conflict):
+    """A row the request's write refers to (its user, most often) was deleted on another
+    connection while the request ran: the write was refused and rolled back."""
+
+    detail = "Something this request refers to was deleted while it ran; nothing was saved."
+
+
 class RateLimited(AuthcoreError):
     status_code = 429
     code = "rate_limited"

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from authcore.audit import record_event
 from authcore.exceptions import AuthcoreError
+from authcore.integrity import refers_to_a_deleted_row
 from authcore.metrics import AUTH_FAILURES
 from passkeys import app_settings
 from passkeys.exceptions import (
@@ -179,6 +180,8 @@ def finish_registration(*, body: dict[str, Any], user: Any | None, name: str = "
                 detail={"aaguid": registered.aaguid, "device_type": registered.device_type},
             )
     except IntegrityError as error:
+        if refers_to_a_deleted_row(error):
+            raise  # the signed-in user was deleted meanwhile: a 409 conflict, said as such
         # A concurrent sign-up took the username, or the credential, meanwhile.
         if passkey_by_credential_id(registered.credential_id) is not None:
             raise CredentialAlreadyRegistered() from error

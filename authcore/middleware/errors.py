@@ -13,10 +13,12 @@ from http import HTTPStatus
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.db import InterfaceError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 
-from authcore.exception_handler import error_response
+from authcore.exception_handler import error_response, logger
+from authcore.exceptions import DeletedMeanwhile
+from authcore.integrity import refers_to_a_deleted_row
 
 _CODES = {
     400: ("bad_request", "Bad request."),
@@ -60,6 +62,18 @@ def exception_response(exception: Exception) -> HttpResponse | None:
             "The service is temporarily unavailable.",
             headers={"Retry-After": "5"},
         )
+    if isinstance(exception, IntegrityError) and refers_to_a_deleted_row(exception):
+        # Most often the request's user, deleted by staff during a sign-in or a token exchange
+        # (tests/authcore/test_user_deletion_races.py and the races beside it). Logged, so a
+        # bug that writes a dangling reference still shows.
+        diag = getattr(exception.__cause__, "diag", None)
+        logger.warning(
+            "reference_deleted_meanwhile",
+            table=getattr(diag, "table_name", None),
+            constraint=getattr(diag, "constraint_name", None),
+        )
+        gone = DeletedMeanwhile()
+        return error_response(gone.status_code, gone.code, gone.detail)
     return None
 
 

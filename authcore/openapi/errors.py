@@ -43,6 +43,9 @@ MASTER: Codes = {
     429: ("rate_limited",),
 }
 SESSION_ONLY: Codes = {401: ("session_not_found",)}
+# A write whose user (or client) was deleted on another instance while it ran
+# (authcore.middleware.errors): nothing was saved.
+DELETED_MEANWHILE: Codes = {409: ("conflict",)}
 CEREMONY = (
     "challenge_invalid",
     "origin_mismatch",
@@ -68,11 +71,14 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     # Client service (clients app)
     ("post", "/api/clients"): merge(MASTER, JSON_BODY),
     ("post", "/api/clients/{client_id}/rotate-key"): merge(MASTER, {404: ("not_found",)}),
-    ("post", "/api/users"): merge(API_KEY, JSON_BODY, {409: ("identifier_taken",)}),
+    ("post", "/api/users"): merge(
+        API_KEY, JSON_BODY, {409: ("identifier_taken",)}, DELETED_MEANWHILE
+    ),
     ("post", "/api/tokens"): merge(
         API_KEY,
         JSON_BODY,
         {400: ("expires_in_too_large",), 401: ("invalid_credentials",)},
+        DELETED_MEANWHILE,
     ),
     ("post", "/api/tokens/introspect"): merge(API_KEY, JSON_BODY),
     ("post", "/api/tokens/revoke"): merge(API_KEY, JSON_BODY, {401: ("invalid_token",)}),
@@ -89,12 +95,14 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
         OPTIONAL_USER,
         CSRF,
         {409: ("username_taken",)},
+        DELETED_MEANWHILE,
         RATE_LIMITED,
     ),
     ("post", "/api/auth/passkey/login/options"): merge(JSON_BODY, RATE_LIMITED),
     ("post", "/api/auth/passkey/login/verify"): merge(
         JSON_BODY,
         {400: (*CEREMONY, "sign_count_regressed", "credential_unknown")},
+        DELETED_MEANWHILE,
         RATE_LIMITED,
     ),
     ("get", "/api/passkeys"): merge(SIGNED_IN, RATE_LIMITED),
@@ -110,6 +118,7 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     ("post", "/api/auth/email/verify"): merge(
         JSON_BODY,
         {400: ("code_invalid", "code_expired", "code_used", "code_voided")},
+        DELETED_MEANWHILE,
         RATE_LIMITED,
     ),
     # Browser sessions (sessions_app)
@@ -119,12 +128,13 @@ OPERATION_ERRORS: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     ("get", "/auth/web/callback"): merge(
         {400: ("login_failed", "provider_error", "invalid_id_token")},
         {502: ("provider_unavailable",)},
+        DELETED_MEANWHILE,
         RATE_LIMITED,
     ),
     ("get", "/auth/web/me"): merge(SESSION_ONLY, RATE_LIMITED),
     ("post", "/auth/web/logout"): merge(SESSION_ONLY, CSRF, RATE_LIMITED),
     ("post", "/auth/web/refresh"): merge(SESSION_ONLY, CSRF, RATE_LIMITED),
-    ("post", "/auth/web/token"): merge(SESSION_ONLY, CSRF, RATE_LIMITED),
+    ("post", "/auth/web/token"): merge(SESSION_ONLY, CSRF, DELETED_MEANWHILE, RATE_LIMITED),
     ("get", "/auth/web/sessions"): merge(SIGNED_IN, RATE_LIMITED),
     ("delete", "/auth/web/sessions/{session_id}"): merge(
         SIGNED_IN, CSRF, {404: ("session_not_found",)}, RATE_LIMITED
@@ -136,7 +146,7 @@ _STATUS_WORDS = {
     401: "Missing or invalid credentials",
     403: "Credentials without the right to act, or a failed CSRF/Origin check",
     404: "Unknown or not yours",
-    409: "Conflicts with what exists",
+    409: "Conflicts with what exists, or what it refers to was deleted while it ran",
     413: "Body too large",
     429: "Rate limit or brute-force lockout; retry after `Retry-After` seconds",
     502: "The OpenID provider is unreachable or answered nonsense",

@@ -3,74 +3,20 @@ itself (a transaction held open on another connection), nothing of ours is patch
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
 from rest_framework.test import APIClient
 
+from authcore.models import User
+from authcore.user_locks import delete_users
 from clients.models import Client, ClientUser
 from clients.services import delete_client, rotate_client_key
 from tests.clients.conftest import create_backend, get_token
+from tests.db_locks import interleave
+from tokens.models import TokenRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _wait_until_blocked_on_a_lock(seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.02)
-    raise AssertionError("the second instance never waited for the first one's lock")
-
-
-def _in_a_thread(work: Callable[[], object]) -> threading.Thread:
-    def run() -> None:
-        try:
-            work()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
-def interleave(
-    first: Callable[[], object],
-    second: Callable[[], object],
-    meanwhile: Callable[[], object] = lambda: None,
-) -> None:
-    """``first`` runs in a transaction held open after it, on its own connection; ``second``
-    starts on another and runs until it waits for a lock ``first`` holds; ``meanwhile`` runs
-    then (a third party), and only after it does ``first`` commit and both finish."""
-    holding, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with transaction.atomic():
-            first()
-            holding.set()
-            release.wait(10)
-
-    holder = _in_a_thread(hold)
-    assert holding.wait(10)
-    waiter = _in_a_thread(second)
-    try:
-        _wait_until_blocked_on_a_lock()
-        meanwhile()
-    finally:
-        release.set()
-        holder.join()
-        waiter.join()
 
 
 def test_a_token_exchanged_during_a_client_deletion_is_revoked_with_it(backend, alice):
@@ -135,3 +81,38 @@ def test_rotating_a_key_while_another_instance_deletes_the_client_is_a_404(api_c
     (answer,) = answers
     assert answer.status_code == 404
     assert answer.json()["code"] == "not_found"
+
+
+def test_a_token_exchange_of_a_user_deleted_meanwhile_is_a_409_and_leaves_no_token(backend, alice):
+    """Staff delete the user on one instance (uncommitted: its transaction is held open); the
+    exchange on another reads the user, then its token's insert waits for the deletion. Once
+    the deletion commits the insert has nothing to refer to: a clear 409, nothing written."""
+    user_id = ClientUser.objects.get(client_id=backend.id).user_id
+    answers: list[Any] = []
+
+    def delete_the_user() -> None:
+        user = User.objects.get(pk=user_id)
+        delete_users(lambda: [user_id], user.delete)
+
+    interleave(
+        first=delete_the_user,
+        second=lambda: answers.append(
+            APIClient().post(
+                "/api/tokens",
+                {"identifier": alice.identifier, "secret": alice.secret},
+                format="json",
+                headers=backend.headers,
+            )
+        ),
+    )
+
+    (exchange,) = answers
+    assert (exchange.status_code, exchange.json()["code"]) == (409, "conflict")
+    assert not TokenRecord.objects.filter(user_id=user_id).exists()
+    again = APIClient().post(
+        "/api/tokens",
+        {"identifier": alice.identifier, "secret": alice.secret},
+        format="json",
+        headers=backend.headers,
+    )
+    assert again.status_code == 401

@@ -5,7 +5,6 @@ Concurrent sign-ups of usernames equal but for case: the database keeps one.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -19,7 +18,9 @@ from rest_framework.test import APIClient
 
 from authcore.models import User
 from authcore.store import shared_store
+from authcore.user_locks import delete_users
 from passkeys.models import Passkey
+from tests.db_locks import interleave, wait_until_blocked
 from tests.passkeys.authenticator import SoftwareAuthenticator
 from tests.passkeys.conftest import (
     LOGIN_OPTIONS,
@@ -97,24 +98,10 @@ def test_a_challenge_lives_at_most_five_minutes_in_the_shared_store(
 # --- usernames equal but for case, signed up at the same moment --------------------------
 
 
-def _blocked_on_locks() -> int:
-    """Transactions of this test database waiting for a lock."""
-    with connection.cursor() as cursor:
-        # Activity is a per-transaction snapshot: drop it, or the first count is all we see.
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        (count,) = cursor.fetchone()
-    return int(count)
-
-
 def _wait_until_blocked(count: int) -> None:
-    # Bounded: without a case-insensitive constraint the second racer never blocks.
-    deadline = time.monotonic() + 5
-    while _blocked_on_locks() < count and time.monotonic() < deadline:
-        time.sleep(0.02)
+    # Bounded, and not an error: without a case-insensitive constraint the second racer never
+    # blocks, and the test's own assertions then fail.
+    wait_until_blocked(count, seconds=5)
 
 
 @contextmanager
@@ -189,3 +176,31 @@ def test_an_email_sign_up_racing_a_passkey_sign_up_of_its_address_gets_its_own_u
     usernames = sorted(User.objects.values_list("username", flat=True))
     assert len({name.lower() for name in usernames}) == 2
     assert User.objects.get(email="dave@example.test").username.startswith("dave-")
+
+
+def test_a_passkey_added_while_staff_delete_its_user_is_a_conflict_not_a_taken_username(
+    authenticator: SoftwareAuthenticator,
+) -> None:
+    """Alice adds a second passkey while staff delete her on another instance (uncommitted:
+    its transaction is held open); her new passkey's insert waits for the deletion, then has
+    no user to refer to. The answer says so (409 conflict), not that a username was taken."""
+    client = APIClient()
+    signed_up = register(client, authenticator, "alice")
+    assert signed_up.status_code == 201
+    token = {"Authorization": f"Bearer {signed_up.json()['access_token']}"}
+    options = client.post(REGISTER_OPTIONS, {}, format="json", headers=token)
+    assert options.status_code == 200
+    credential = authenticator.create(options.json())
+    alice = User.objects.get(username="alice")
+    answers: list[Any] = []
+
+    interleave(
+        first=lambda: delete_users(lambda: [alice.pk], alice.delete),
+        second=lambda: answers.append(
+            APIClient().post(REGISTER_VERIFY, credential, format="json", headers=token)
+        ),
+    )
+
+    (added,) = answers
+    assert (added.status_code, added.json()["code"]) == (409, "conflict")
+    assert not Passkey.objects.exists()

@@ -8,13 +8,12 @@ another tab's refresh) wins: the refresh is 401 ``No session found`` and leaves 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
@@ -27,6 +26,7 @@ from sessions_app.internal.session_store import key_hash
 from sessions_app.models import BrowserSession
 from sessions_app.selectors import session_by_id, sessions_of_user
 from sessions_app.services import refresh_session
+from tests.db_locks import on_its_own_connection, wait_until_blocked
 from tests.sessions_app.conftest import BROWSER_UA, Browser, open_browser_session
 
 
@@ -137,14 +137,6 @@ def test_a_refresh_of_a_session_ended_meanwhile_is_refused_and_leaves_nothing(
     assert old_cookie == 401
 
 
-def _in_a_thread(call: Callable[[], Any]) -> Any:
-    """Run a request in a worker thread; its own database connection is closed after it."""
-    try:
-        return call()
-    finally:
-        connections.close_all()
-
-
 def test_two_tabs_refreshing_at_once_leave_one_live_session(
     transactional_db: Any, browser: Browser
 ) -> None:
@@ -158,7 +150,7 @@ def test_two_tabs_refreshing_at_once_leave_one_live_session(
         return tab.post("/auth/web/refresh", HTTP_X_CSRF_TOKEN=token, HTTP_ORIGIN=browser.origin)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        responses = [pool.submit(_in_a_thread, refresh) for _ in range(2)]
+        responses = [pool.submit(on_its_own_connection, refresh) for _ in range(2)]
         statuses = sorted(future.result(timeout=30).status_code for future in responses)
     assert statuses == [200, 401]
     winner = next(f.result() for f in responses if f.result().status_code == 200)
@@ -167,22 +159,6 @@ def test_two_tabs_refreshing_at_once_leave_one_live_session(
     assert new_cookie == 200
     old_cookie = _me_with_cookie(browser.session_id)
     assert old_cookie == 401
-
-
-def _wait_until_blocked(count: int) -> None:
-    """Wait until ``count`` connections of this test database wait for a lock."""
-    deadline = time.monotonic() + 10
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else cached per transaction
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0] >= count:
-                return
-            time.sleep(0.02)
-    raise AssertionError(f"{count} requests never reached the database together")
 
 
 def _refresher(browser: Browser) -> Callable[[], Any]:
@@ -206,8 +182,10 @@ def _queued_behind(rows: Any, *requests: Callable[[], Any]) -> list[Any]:
         with transaction.atomic():
             list(rows.select_for_update().values_list("pk", flat=True))
             for waiting, request in enumerate(requests, start=1):
-                futures.append(pool.submit(_in_a_thread, request))
-                _wait_until_blocked(waiting)
+                futures.append(pool.submit(on_its_own_connection, request))
+                assert wait_until_blocked(waiting), (
+                    "the requests never reached the database together"
+                )
         return [future.result(timeout=30) for future in futures]
 
 

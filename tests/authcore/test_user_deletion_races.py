@@ -1,0 +1,134 @@
+"""Staff delete a user while that user signs in, or gets a token, on another instance.
+
+Deleting a user removes what refers to it (sessions, tokens, passkeys, memberships), then the
+user. A sign-in that commits a new session (or token) in between used to make the deletion
+fail at its commit with a foreign-key violation: staff saw a server error page. Each
+interleaving is forced with PostgreSQL itself (a row held locked on another connection);
+nothing of ours is patched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
+from rest_framework.test import APIClient
+
+from authcore.models import User
+from sessions_app.app_settings import SESSION_COOKIE
+from sessions_app.models import BrowserSession, OidcIdentity
+from sessions_app.services import open_session
+from tests.db_locks import on_its_own_connection, wait_until_blocked
+from tokens.models import TokenRecord
+from tokens.services import issue_token
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AuthcoreTest/1.0"
+
+
+@pytest.fixture
+def staff() -> Client:
+    client = Client()
+    client.force_login(User.objects.create_superuser(username="root", password="pw-long-enough-1"))
+    return client
+
+
+@pytest.fixture
+def ada() -> User:
+    user = User.objects.create_user(username="ada", email="ada@example.test")
+    # Deleted after the user's sessions and tokens, before the user: the test holds this row
+    # so the deletion waits right there, with the window open.
+    OidcIdentity.objects.create(
+        user=user, issuer="https://idp.example.test", subject="ada", provider="test"
+    )
+    return user
+
+
+def _sign_in(user: User) -> str:
+    """A browser session opened through the public service (as every sign-in does)."""
+    request = RequestFactory().post(
+        "/api/auth/passkey/login/verify", HTTP_USER_AGENT=BROWSER_UA, REMOTE_ADDR="127.0.0.1"
+    )
+    response = HttpResponse()
+    open_session(request=request, response=response, user=user)
+    return str(response.cookies[SESSION_COOKIE].value)
+
+
+def _get_a_token(user: User) -> str:
+    return issue_token(user=user, kind="client", client_id="c1").raw
+
+
+def _session_answers(session_id: str) -> int:
+    client = APIClient(HTTP_USER_AGENT=BROWSER_UA)
+    client.cookies[SESSION_COOKIE] = session_id
+    return int(client.get("/auth/web/me").status_code)
+
+
+def _token_answers(token: str) -> int:
+    return int(APIClient().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code)
+
+
+@pytest.mark.parametrize(
+    ("sign_in", "answers"),
+    [(_sign_in, _session_answers), (_get_a_token, _token_answers)],
+    ids=["session", "token"],
+)
+def test_a_sign_in_committed_while_staff_delete_the_user_leaves_nothing_behind(
+    staff: Client,
+    ada: User,
+    sign_in: Callable[[User], str],
+    answers: Callable[[str], int],
+) -> None:
+    def delete_ada() -> Any:
+        return staff.post(f"/admin/authcore/user/{ada.pk}/delete/", {"post": "yes"})
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        with transaction.atomic():
+            list(OidcIdentity.objects.filter(user=ada).select_for_update().values_list("pk"))
+            deletion = pool.submit(on_its_own_connection, delete_ada)
+            assert wait_until_blocked(1), "the deletion never reached the held row"
+            # Meanwhile, on another instance: Ada signs in (committed before the deletion is).
+            credential = pool.submit(on_its_own_connection, lambda: sign_in(ada)).result(30)
+        deleted = deletion.result(timeout=30)
+
+    assert deleted.status_code == 302  # back to the user list, not a server error
+    assert not User.objects.filter(pk=ada.pk).exists()
+    assert not BrowserSession.objects.filter(user_id=ada.pk).exists()
+    assert not TokenRecord.objects.filter(user_id=ada.pk).exists()
+    after = answers(credential)
+    assert after == 401
+
+
+def test_staff_deleting_several_users_while_one_signs_in_deletes_them_all(
+    staff: Client, ada: User
+) -> None:
+    grace = User.objects.create_user(username="grace", email="grace@example.test")
+
+    def delete_both() -> Any:
+        return staff.post(
+            "/admin/authcore/user/",
+            {
+                "action": "delete_selected",
+                "_selected_action": [str(ada.pk), str(grace.pk)],
+                "post": "yes",
+            },
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        with transaction.atomic():
+            list(OidcIdentity.objects.filter(user=ada).select_for_update().values_list("pk"))
+            deletion = pool.submit(on_its_own_connection, delete_both)
+            assert wait_until_blocked(1), "the deletion never reached the held row"
+            session_id = pool.submit(on_its_own_connection, lambda: _sign_in(ada)).result(30)
+        deleted = deletion.result(timeout=30)
+
+    assert deleted.status_code == 302
+    assert not User.objects.filter(pk__in=[ada.pk, grace.pk]).exists()
+    after = _session_answers(session_id)
+    assert after == 401

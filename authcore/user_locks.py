@@ -13,15 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import structlog
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
 
-log = structlog.get_logger(__name__)
-
-# A deletion that lost the race below this many times in a row fails for real (three
-# sign-ins of the same user, each inside one deletion's few milliseconds).
-DELETE_ATTEMPTS = 3
+from authcore.integrity import delete_whole
 
 
 def lock_users(user_ids: Iterable[Any]) -> None:
@@ -32,26 +26,14 @@ def lock_users(user_ids: Iterable[Any]) -> None:
 
 def delete_users(user_ids: Callable[[], Iterable[Any]], delete: Callable[[], object]) -> None:
     """Run ``delete`` (Django's deletion of these users and what refers to them) with the
-    users locked, and again if a sign-in slipped a row in meanwhile.
-
-    Because the lock lets inserts that reference the user go on, a sign-in on another
-    instance can commit a session or token after the deletion removed the user's rows and
-    before it removes the user: the foreign key then fails, at commit (PostgreSQL checks
-    Django's foreign keys deferred). The check is made here instead, inside a savepoint, and
-    the whole deletion is run again, which now finds and deletes the newcomer: staff get their
-    deletion, never a server error, and the sign-in's session or token goes with the user.
+    users locked first, and whole: a sign-in that commits a session or token of one of them
+    meanwhile on another instance is deleted with them (``authcore.integrity.delete_whole``).
 
     ``user_ids`` is called on every attempt (a queryset may match other rows by then).
     """
-    for attempt in range(1, DELETE_ATTEMPTS + 1):
-        try:
-            with transaction.atomic():
-                lock_users(user_ids())
-                delete()
-                if connection.vendor == "postgresql":
-                    connection.check_constraints()  # the deferred foreign-key checks, now
-            return
-        except IntegrityError:
-            if attempt == DELETE_ATTEMPTS:
-                raise
-            log.info("user_deletion_retried", attempt=attempt)
+
+    def attempt() -> None:
+        lock_users(user_ids())
+        delete()
+
+    delete_whole(attempt, what="users")

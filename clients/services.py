@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from authcore.audit import record_event
+from authcore.integrity import delete_whole
 from clients import app_settings
 from clients.exceptions import (
     ClientNotFound,
@@ -173,16 +174,23 @@ def delete_client(*, client: Client, actor: Any = None) -> None:
     The tokens are swept before and again after the delete (same transaction): a token
     exchange that committed while the memberships were being deleted is caught by the second
     sweep. What is left is an exchange whose one statement straddles this commit
-    (docs/client-service.md, "Deleting").
+    (docs/client-service.md, "Deleting"). A user created for the client on another instance
+    while its memberships were being deleted is deleted too (``delete_whole``).
     """
     from tokens.services import revoke_tokens_of_client
 
-    client_id = str(client.pk)  # delete() sets pk to None
-    with transaction.atomic():
+    pk = client.pk
+    client_id = str(pk)
+
+    def delete() -> None:
+        client.pk = pk  # delete() sets it to None, and a failed attempt's did
         revoke_tokens_of_client(client_id=client_id, actor=actor)
         record_event("client.deleted", actor=actor, target=f"client:{client_id}")
         client.delete()
         revoke_tokens_of_client(client_id=client_id, actor=actor)
+
+    # Whole: a user created for this client meanwhile (another instance) is deleted with it.
+    delete_whole(delete, what="client")
 
 
 def delete_client_user(*, client_user: ClientUser, actor: Any = None) -> None:

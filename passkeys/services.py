@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from authcore.audit import record_event
-from authcore.exceptions import AuthcoreError
+from authcore.exceptions import AuthcoreError, DeletedMeanwhile
 from authcore.integrity import refers_to_a_deleted_row
 from authcore.metrics import AUTH_FAILURES
 from passkeys import app_settings
@@ -138,7 +138,8 @@ def finish_registration(*, body: dict[str, Any], user: Any | None, name: str = "
 
     Raises:
         CredentialMalformed, ChallengeInvalid, OriginMismatch, RpIdMismatch,
-        UserVerificationRequired, SignatureInvalid, CredentialAlreadyRegistered, UsernameTaken.
+        UserVerificationRequired, SignatureInvalid, CredentialAlreadyRegistered, UsernameTaken,
+        DeletedMeanwhile (409: the signed-in user was deleted while this ran).
     """
     parsed = ceremonies.parse_registration(body)
     challenge = parsed.client_data.challenge
@@ -181,7 +182,7 @@ def finish_registration(*, body: dict[str, Any], user: Any | None, name: str = "
             )
     except IntegrityError as error:
         if refers_to_a_deleted_row(error):
-            raise  # the signed-in user was deleted meanwhile: a 409 conflict, said as such
+            raise DeletedMeanwhile() from error  # staff deleted the signed-in user meanwhile
         # A concurrent sign-up took the username, or the credential, meanwhile.
         if passkey_by_credential_id(registered.credential_id) is not None:
             raise CredentialAlreadyRegistered() from error

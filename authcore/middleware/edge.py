@@ -177,4 +177,4 @@ class EdgeMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        return errors.exception_response(exception)
+        return errors.exception_response(request, exception)

@@ -48,7 +48,7 @@ def as_json(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     return new
 
 
-def exception_response(exception: Exception) -> HttpResponse | None:
+def exception_response(request: HttpRequest, exception: Exception) -> HttpResponse | None:
     """The JSON answer to an exception a view raised, or None to let Django handle it."""
     if isinstance(exception, RequestDataTooBig):
         return too_large()
@@ -62,16 +62,15 @@ def exception_response(exception: Exception) -> HttpResponse | None:
             "The service is temporarily unavailable.",
             headers={"Retry-After": "5"},
         )
-    if isinstance(exception, IntegrityError) and refers_to_a_deleted_row(exception):
+    if (
+        isinstance(exception, IntegrityError)
+        and refers_to_a_deleted_row(exception)
+        and not _is_html_page(request)  # staff get Django's error page (and its log)
+    ):
         # Most often the request's user, deleted by staff during a sign-in or a token exchange
-        # (tests/authcore/test_user_deletion_races.py and the races beside it). Logged, so a
-        # bug that writes a dangling reference still shows.
-        diag = getattr(exception.__cause__, "diag", None)
-        logger.warning(
-            "reference_deleted_meanwhile",
-            table=getattr(diag, "table_name", None),
-            constraint=getattr(diag, "constraint_name", None),
-        )
+        # (tests/authcore/test_user_deletion_races.py and the races beside it). Logged with
+        # its traceback, so a bug that writes a dangling reference still shows.
+        logger.warning("reference_deleted_meanwhile", exc_info=exception)
         gone = DeletedMeanwhile()
         return error_response(gone.status_code, gone.code, gone.detail)
     return None

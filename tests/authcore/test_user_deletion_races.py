@@ -9,16 +9,21 @@ nothing of ours is patched.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from authcore.integrity import DELETE_ATTEMPTS, delete_whole
+from authcore.middleware.errors import exception_response
 from authcore.models import User
 from sessions_app.app_settings import SESSION_COOKIE
 from sessions_app.models import BrowserSession, OidcIdentity
@@ -42,8 +47,9 @@ def staff() -> Client:
 @pytest.fixture
 def ada() -> User:
     user = User.objects.create_user(username="ada", email="ada@example.test")
-    # Deleted after the user's sessions and tokens, before the user: the test holds this row
-    # so the deletion waits right there, with the window open.
+    # Deleted after the user's sessions (and after the deletion listed the user's tokens),
+    # before the user: the test holds this row so the deletion waits right there, with the
+    # window open.
     OidcIdentity.objects.create(
         user=user, issuer="https://idp.example.test", subject="ada", provider="test"
     )
@@ -132,3 +138,69 @@ def test_staff_deleting_several_users_while_one_signs_in_deletes_them_all(
     assert not User.objects.filter(pk__in=[ada.pk, grace.pk]).exists()
     after = _session_answers(session_id)
     assert after == 401
+
+
+def test_a_deletion_that_keeps_losing_the_race_gives_up_after_three_attempts_whole(
+    ada: User,
+) -> None:
+    """Each attempt here leaves a session pointing at the deleted user, as three sign-ins in
+    a row would: the third failure is raised and nothing was deleted."""
+    attempts = []
+
+    def delete_and_dangle() -> None:
+        attempts.append(1)
+        User.objects.get(pk=ada.pk).delete()
+        BrowserSession.objects.create(
+            key_hash=f"{len(attempts):064x}",
+            user_id=ada.pk,
+            method="passkey",
+            created_at=timezone.now(),
+            expires_at=timezone.now() + timedelta(hours=1),
+        )
+
+    with pytest.raises(IntegrityError):
+        delete_whole(delete_and_dangle, what="users")
+    assert len(attempts) == DELETE_ATTEMPTS
+    assert User.objects.filter(pk=ada.pk).exists()
+    assert OidcIdentity.objects.filter(user=ada).exists()
+
+
+def test_a_deletion_failing_another_check_is_not_run_again(ada: User) -> None:
+    attempts = []
+
+    def delete_and_collide() -> None:
+        attempts.append(1)
+        User.objects.get(pk=ada.pk).delete()
+        User.objects.create_user(username="grace")
+        User.objects.create_user(username="grace")  # unique: no retry can pass this
+
+    with pytest.raises(IntegrityError):
+        delete_whole(delete_and_collide, what="users")
+    assert len(attempts) == 1
+    assert User.objects.filter(pk=ada.pk).exists()
+
+
+def _a_real_foreign_key_violation() -> IntegrityError:
+    try:
+        with transaction.atomic():
+            BrowserSession.objects.create(
+                key_hash="e" * 64,
+                user_id="00000000-0000-0000-0000-000000000000",
+                method="passkey",
+                created_at=timezone.now(),
+                expires_at=timezone.now(),
+            )
+    except IntegrityError as error:
+        return error
+    raise AssertionError("the database took a session of nobody")
+
+
+def test_staff_pages_keep_djangos_error_page_for_a_deleted_reference() -> None:
+    """The API answers a 409 JSON body; the admin's HTML pages are left to Django (its error
+    page, its log), where a JSON body would be out of place."""
+    error = _a_real_foreign_key_violation()
+    api = exception_response(RequestFactory().post("/api/tokens"), error)
+    assert api is not None and api.status_code == 409
+    assert json.loads(api.content)["code"] == "conflict"
+    staff_page = exception_response(RequestFactory().post("/admin/authcore/user/1/delete/"), error)
+    assert staff_page is None

@@ -116,3 +116,33 @@ def test_a_token_exchange_of_a_user_deleted_meanwhile_is_a_409_and_leaves_no_tok
         headers=backend.headers,
     )
     assert again.status_code == 401
+
+
+def test_a_user_created_while_staff_delete_the_client_goes_with_it(backend, alice):
+    """The deletion waits on one of the client's memberships (held on another connection)
+    while another instance creates a user for the client: that membership commits after the
+    deletion's snapshot. The deletion still succeeds and deletes it too."""
+    outcome: list[str] = []
+    created: list[Any] = []
+
+    def delete() -> None:
+        try:
+            delete_client(client=Client.objects.get(pk=backend.id))
+            outcome.append("deleted")
+        except Exception as error:  # reported below, never swallowed
+            outcome.append(type(error).__name__)
+
+    interleave(
+        first=lambda: list(ClientUser.objects.select_for_update().filter(client_id=backend.id)),
+        second=delete,
+        meanwhile=lambda: created.append(
+            APIClient().post(
+                "/api/users", {"identifier": "late"}, format="json", headers=backend.headers
+            )
+        ),
+    )
+
+    assert outcome == ["deleted"]
+    assert [response.status_code for response in created] == [201]
+    assert not Client.objects.filter(pk=backend.id).exists()
+    assert not ClientUser.objects.filter(client_id=backend.id).exists()

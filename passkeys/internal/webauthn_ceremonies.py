@@ -275,10 +275,16 @@ def verify_registration(parsed: ParsedRegistration, *, challenge: bytes) -> Regi
         )
     except (InvalidRegistrationResponse, WebAuthnException) as error:
         raise SignatureInvalid("The attestation could not be verified.") from error
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, IndexError) as error:
         # py_webauthn reads the COSE key by indexing it: a map without a field raises KeyError,
-        # a CBOR value that is not a map TypeError. Its own errors are WebAuthnException.
+        # a CBOR value that is not a map TypeError, a CBOR array IndexError.
         raise CredentialMalformed("The credential's public key is malformed.") from error
+    except Exception as error:
+        # Its attestation-statement verifiers read the sender's CBOR, JWS and certificates
+        # with no type checks of their own (a text SafetyNet response: AttributeError; a
+        # certificate on a curve cryptography lacks: UnsupportedAlgorithm). Whatever they
+        # raise, the sender's bytes could not be read: the same 400 as a malformed body.
+        raise CredentialMalformed("The attestation statement is malformed.") from error
     if len(verified.credential_id) > MAX_CREDENTIAL_ID_BYTES:
         raise CredentialMalformed("The credential ID is longer than 1023 bytes.")
     if verified.credential_id != parsed.credential.raw_id:
@@ -307,7 +313,7 @@ def check_public_key(cose_key: bytes) -> None:
     try:
         decoded = decode_credential_public_key(cose_key)
         key = decoded_public_key_to_cryptography(decoded)
-    except (WebAuthnException, KeyError, TypeError, ValueError) as error:
+    except (WebAuthnException, KeyError, TypeError, ValueError, IndexError) as error:
         raise CredentialMalformed("The credential's public key is malformed.") from error
     algorithm = decoded.alg
     if algorithm == COSEAlgorithmIdentifier.ECDSA_SHA_256:
@@ -345,7 +351,7 @@ def verify_assertion(
         )
     except (InvalidAuthenticationResponse, WebAuthnException, ValueError) as error:
         raise SignatureInvalid() from error
-    except (KeyError, TypeError) as error:
+    except (KeyError, TypeError, IndexError) as error:
         # A stored key check_public_key would refuse (registered before it existed).
         raise SignatureInvalid("The passkey's stored public key is unusable.") from error
     try:

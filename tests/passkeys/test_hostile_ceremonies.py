@@ -5,17 +5,26 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import cbor2
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from rest_framework.test import APIClient
 
 from authcore.models import AuditEvent, User
 from passkeys.models import Passkey
 from tests.leaks import outcome
-from tests.passkeys.authenticator import SoftwareAuthenticator, SoftwareCredential, b64url
+from tests.passkeys.authenticator import (
+    SoftwareAuthenticator,
+    SoftwareCredential,
+    b64url,
+    from_b64url,
+)
 from tests.passkeys.conftest import (
     LOGIN_OPTIONS,
     LOGIN_VERIFY,
@@ -452,6 +461,7 @@ def _odd_keys() -> dict[str, bytes]:
         "empty map": cbor2.dumps({}),
         "no coordinates": cbor2.dumps({1: 2, 3: -7}),
         "not a map": cbor2.dumps(1),
+        "an array": cbor2.dumps([1, 2]),
         "text coordinates": cbor2.dumps({1: 2, 3: -7, -1: 1, -2: "a", -3: "b"}),
         "point off the curve": cbor2.dumps({1: 2, 3: -7, -1: 1, -2: x, -3: bytes(32)}),
         "ES256 on P-384": cbor2.dumps(
@@ -479,6 +489,61 @@ def test_a_malformed_credential_public_key_is_refused_at_registration(
     response = api_client.post(
         REGISTER_VERIFY, authenticator.create(options, credential=odd), format="json"
     )
+
+    assert_rejected(response, "invalid_request")
+
+
+def _certificate_on_a_curve_cryptography_lacks() -> bytes:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "odd")])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(datetime(2020, 1, 1, tzinfo=UTC))
+        .not_valid_after(datetime(2040, 1, 1, tzinfo=UTC))
+        .sign(key, hashes.SHA256())
+    )
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    # P-256's OID (1.2.840.10045.3.1.7) turned into 1.2.840.10045.3.1.9.
+    return der.replace(bytes.fromhex("06082a8648ce3d030107"), bytes.fromhex("06082a8648ce3d030109"))
+
+
+def _odd_statements() -> dict[str, tuple[str, dict[str, Any]]]:
+    odd_certificate = _certificate_on_a_curve_cryptography_lacks()
+    return {
+        "SafetyNet response as text": ("android-safetynet", {"ver": "1", "response": "a.b.c"}),
+        "SafetyNet JWS header a list": (
+            "android-safetynet",
+            {"ver": "1", "response": f"{b64url(b'[1]')}.{b64url(b'{}')}.AA".encode()},
+        ),
+        "packed with a certificate on an unknown curve": (
+            "packed",
+            {"alg": -7, "sig": b"\x30\x00", "x5c": [odd_certificate]},
+        ),
+        "fido-u2f with a certificate on an unknown curve": (
+            "fido-u2f",
+            {"sig": b"\x30\x00", "x5c": [odd_certificate]},
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", list(_odd_statements()))
+def test_a_malformed_attestation_statement_is_a_400_not_a_500(
+    api_client: APIClient, authenticator: SoftwareAuthenticator, name: str, unchanged: None
+) -> None:
+    """py_webauthn's statement verifiers read the sender's CBOR, JWS and certificates without
+    checking their types (found by fuzzing: each of these was a 500)."""
+    options = api_client.post(REGISTER_OPTIONS, {"username": "mallory"}, format="json").json()
+    body = authenticator.create(options)
+    fmt, statement = _odd_statements()[name]
+    attestation = cbor2.loads(from_b64url(body["response"]["attestationObject"]))
+    attestation.update(fmt=fmt, attStmt=statement)
+    body["response"]["attestationObject"] = b64url(cbor2.dumps(attestation))
+
+    response = api_client.post(REGISTER_VERIFY, body, format="json")
 
     assert_rejected(response, "invalid_request")
 

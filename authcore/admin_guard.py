@@ -10,7 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.http import HttpRequest
+from django.contrib.contenttypes.views import shortcut
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 
 
 def _has_nul(request: HttpRequest) -> bool:
@@ -37,3 +40,15 @@ class MalformedInputGuard:
             return super().get_changelist_instance(request)  # type: ignore[misc]
         except ValueError as error:  # a value the column's type refuses, found while counting
             raise IncorrectLookupParameters() from error
+
+
+def view_on_site(request: HttpRequest, content_type_id: int, object_id: str) -> HttpResponseBase:
+    """The admin's "view on site" redirect (``/admin/r/<type>/<id>/``, Django's
+    ``contenttypes.views.shortcut``) with this guard: an id its model's key cannot hold (not a
+    UUID, a NUL) is "not found", where Django's view raised ValidationError, a 500."""
+    if "\x00" in object_id:
+        raise Http404("No object with this id.")
+    try:
+        return shortcut(request, content_type_id, object_id)
+    except (ValidationError, ValueError) as error:
+        raise Http404("No object with this id.") from error

@@ -32,3 +32,11 @@ def test_the_schema_still_negotiates_yaml_or_json(api_client: APIClient) -> None
     assert as_yaml.status_code == 200 and as_yaml.content.startswith(b"openapi:")
     as_json = api_client.get("/api/schema?format=json")
     assert as_json.status_code == 200 and json.loads(as_json.content)["openapi"]
+
+
+def test_the_api_docs_page_answers_only_get(api_client: APIClient) -> None:
+    """OPTIONS made the Swagger page's HTML renderer render DRF's metadata: a 500 (fuzzing)."""
+    assert api_client.get("/api/docs").status_code == 200
+    options = api_client.options("/api/docs")
+    assert options.status_code == 405
+    assert json.loads(options.content)["code"] == "method_not_allowed"

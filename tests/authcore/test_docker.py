@@ -64,8 +64,13 @@ def test_the_image_installs_hash_checked_and_runs_gunicorn_as_a_non_root_user():
     user_lines = [line for line in lines if line.startswith("USER ")]
     assert user_lines and user_lines[-1] not in {"USER root", "USER 0"}
     assert dockerfile.index(user_lines[-1]) < dockerfile.index("CMD [")
-    assert '"gunicorn", "authcore.wsgi:application"' in dockerfile
-    assert '"gthread"' in dockerfile
+    assert '"gunicorn", "authcore.wsgi:application", "-c", "docker/gunicorn.conf.py"' in dockerfile
+    assert 'worker_class = "gthread"' in (DOCKER / "gunicorn.conf.py").read_text()
+
+
+def test_compose_serves_with_the_images_gunicorn_settings():
+    command = " ".join(compose()["services"]["web"]["command"])
+    assert "gunicorn authcore.wsgi:application -c docker/gunicorn.conf.py" in command
 
 
 def test_the_build_context_leaves_local_secrets_and_environments_out():

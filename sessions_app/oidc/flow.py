@@ -150,9 +150,9 @@ def _exchange_code(
         except AuthlibBaseError as error:  # an OAuth error response: invalid_grant, …
             logger.info("oidc_code_refused", provider=provider.name, error=error.error)
             raise LoginFailed() from error
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, OverflowError) as error:
             # Not JSON (a proxy error page, a crashed provider), or a token response authlib
-            # cannot read (``expires_in`` that is no number).
+            # cannot read (``expires_in`` that is no number, or 1e400: infinity).
             logger.warning("oidc_token_response_invalid", provider=provider.name)
             raise ProviderUnavailable() from error
     token = dict(token)

@@ -31,7 +31,7 @@ def unverified_issuer(raw: str) -> str | None:
     """The ``iss`` of a JWT before any check: only to pick the verifier, never to trust it."""
     try:
         claims = jwt.decode(raw, options={"verify_signature": False})
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, ValueError):  # ValueError: a lone surrogate (UnicodeEncodeError)
         return None
     issuer = claims.get("iss") if isinstance(claims, dict) else None
     return issuer if isinstance(issuer, str) else None
@@ -46,7 +46,7 @@ def verify_provider_jwt(raw: str, *, provider: Provider, audiences: list[str]) -
     """
     try:
         header = jwt.get_unverified_header(raw)
-    except jwt.PyJWTError as error:
+    except (jwt.PyJWTError, ValueError) as error:  # ValueError: a lone surrogate in the text
         raise TokenRejected("malformed") from error
     algorithm = header.get("alg")
     if algorithm not in ALLOWED_ALGORITHMS:
@@ -72,9 +72,18 @@ def verify_provider_jwt(raw: str, *, provider: Provider, audiences: list[str]) -
         )
     except (jwt.PyJWTError, ValueError, TypeError) as error:
         raise TokenRejected(type(error).__name__) from error
-    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
-        raise TokenRejected("no subject")
+    if not _usable_subject(claims.get("sub")):
+        raise TokenRejected("no usable subject")
     return claims
+
+
+def _usable_subject(subject: Any) -> bool:
+    """OIDC Core §2: ``sub`` is a case-sensitive string of at most 255 ASCII characters. Held
+    to that (no NUL, no control characters), since it is the stored, unique half of a user's
+    identity; more generous providers' non-ASCII subjects are kept if they are printable text
+    of that length (PostgreSQL refuses NUL, and a lone surrogate cannot be stored at all)."""
+    # isprintable() is False for NUL, control characters and lone surrogates alike.
+    return isinstance(subject, str) and 0 < len(subject) <= 255 and subject.isprintable()
 
 
 def verify_id_token(raw: str, *, provider: Provider, nonce: str) -> dict[str, Any]:

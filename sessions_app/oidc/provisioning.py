@@ -29,10 +29,21 @@ def _username(provider: Provider, subject: str, *, hashed: bool = False) -> str:
     return f"{provider.name[:100]}:{digest}"
 
 
+def _profile_text(value: Any, limit: int) -> str:
+    """A profile claim (name, email) as text the database stores: a provider may send anything
+    (a NUL, which PostgreSQL refuses; a lone surrogate, which no encoding holds; a number)."""
+    if not isinstance(value, str):
+        return ""
+    text = "".join(char for char in value if char.isprintable())
+    return text.strip()[:limit]
+
+
 def _verified_email(claims: dict[str, Any]) -> str:
     email = claims.get("email")
     if not isinstance(email, str) or claims.get("email_verified") is not True:
         return ""
+    if _profile_text(email, 254) != email.strip():
+        return ""  # not an address as sent: kept off the account
     email = email.strip()[:254]
     if "@" not in email or get_user_model().objects.filter(email__iexact=email).exists():
         return ""
@@ -50,12 +61,14 @@ def _identity(provider: Provider, subject: str) -> OidcIdentity | None:
 def _create(
     *, provider: Provider, subject: str, claims: dict[str, Any], email: str, hashed: bool = False
 ) -> Any:
-    name = claims.get("name") or claims.get("preferred_username") or ""
+    name = _profile_text(claims.get("name"), 150) or _profile_text(
+        claims.get("preferred_username"), 150
+    )
     with transaction.atomic():
         user = get_user_model().objects.create_user(
             username=_username(provider, subject, hashed=hashed),
             email=email,
-            display_name=str(name)[:150],
+            display_name=name,
             email_verified=bool(email),
         )
         OidcIdentity.objects.create(
@@ -63,7 +76,7 @@ def _create(
             issuer=provider.issuer,
             subject=subject,
             provider=provider.name,
-            email=str(claims.get("email") or "")[:254],
+            email=_profile_text(claims.get("email"), 254),
             last_login_at=timezone.now(),
         )
     return user

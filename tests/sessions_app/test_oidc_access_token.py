@@ -8,12 +8,17 @@ short-lived access tokens or to describe them differently in the token response.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
 
+from sessions_app.exceptions import ProviderUnavailable
 from sessions_app.models import OidcIdentity
+from sessions_app.oidc.flow import _exchange_code
+from sessions_app.oidc.providers import Provider
 from tests.leaks import outcome
 from tests.sessions_app.conftest import provider_entry
 from tests.sessions_app.oidc_peer import OidcProviderProcess, WebBrowser
@@ -97,3 +102,46 @@ def test_an_unreadable_token_lifetime_is_a_clear_502(
         "code": "provider_unavailable",
     }
     assert web_browser.me().status_code == 401
+
+
+class _TokenEndpoint(BaseHTTPRequestHandler):
+    """A token endpoint answering every request with ``body`` (raw JSON text)."""
+
+    body = b""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize("expires_in", ["1e400", "-1e400"])
+def test_a_token_lifetime_beyond_any_number_is_a_clear_502(db: Any, expires_in: str) -> None:
+    """JSON's 1e400 reads as infinity, which authlib cannot add to a time (OverflowError, a
+    500 found by fuzzing). The Node provider cannot send it (JavaScript writes infinity as
+    null), so a plain HTTP server here plays the token endpoint."""
+    body = f'{{"access_token":"a","token_type":"Bearer","expires_in":{expires_in}}}'
+    handler = type("Endpoint", (_TokenEndpoint,), {"body": body.encode()})
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    provider = Provider(
+        name="t", issuer="https://idp.example.test", client_id="c", client_secret="s"
+    )
+    try:
+        with pytest.raises(ProviderUnavailable):
+            _exchange_code(
+                provider,
+                {"token_endpoint": f"http://127.0.0.1:{server.server_port}/token"},
+                code="code",
+                verifier="v" * 43,
+            )
+    finally:
+        server.shutdown()
+        server.server_close()

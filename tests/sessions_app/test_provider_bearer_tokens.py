@@ -22,8 +22,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from rest_framework.test import APIClient
 
 from authcore.store import shared_store
+from sessions_app.exceptions import InvalidIdToken
 from sessions_app.models import OidcIdentity
 from sessions_app.oidc.discovery import issuer_key
+from sessions_app.oidc.jwt_verification import unverified_issuer, verify_id_token
+from sessions_app.oidc.providers import provider_by_name
 from tests.leaks import outcome
 from tests.sessions_app.oidc_peer import CLIENT_ID
 from tests.tokens import forge
@@ -177,3 +180,60 @@ def test_a_forged_token_naming_a_provider_like_issuer_is_401_invalid_token(
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_token"
     assert response["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+
+
+# --- what a provider may put in its claims (found by fuzzing: each was a 500) --------------------
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["b" * 256, "bob\x00", "bob\ud800", "bob\n"],
+    ids=["256 characters", "a NUL", "a lone surrogate", "a newline"],
+)
+def test_a_subject_the_contract_does_not_allow_is_refused(api_client, mint, subject):
+    """OIDC Core §2: at most 255 ASCII characters; here, printable text of that length."""
+    _refused(_me(api_client, mint(sub=subject)))
+    assert not OidcIdentity.objects.exists()
+
+
+def test_a_subject_of_255_characters_is_accepted(api_client, mint):
+    assert _me(api_client, mint(sub="b" * 255)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("claims", "name", "email"),
+    [
+        ({"name": "Bob\x00 Builder"}, "Bob Builder", "bob@example.test"),
+        ({"name": "Bob \ud800Builder"}, "Bob Builder", "bob@example.test"),
+        ({"name": "\x00", "preferred_username": "bobby"}, "bobby", "bob@example.test"),
+        ({"name": 42}, "", "bob@example.test"),
+        ({"email": "bob\x00@example.test"}, "", ""),
+        ({"email": "bob\ud800@example.test"}, "", ""),
+    ],
+    ids=[
+        "NUL in name",
+        "surrogate in name",
+        "unusable name",
+        "number name",
+        "NUL in email",
+        "surrogate in email",
+    ],
+)
+def test_profile_claims_the_database_cannot_hold_are_cleaned_or_dropped(
+    api_client, mint, claims, name, email
+):
+    """A user whose name at the provider holds a NUL could never sign in (a 500 each time):
+    the profile keeps the printable text; an address that is not text as sent is not taken."""
+    response = _me(api_client, mint(**claims))
+    assert response.status_code == 200, outcome(response)
+    assert (response.json()["display_name"], response.json()["email"]) == (name, email)
+
+
+def test_an_id_token_that_is_not_text_is_refused_as_malformed(mint):
+    """A lone surrogate inside the compact JWS, as a token endpoint's JSON can carry one (an
+    HTTP header cannot): refused at the callback's check, not a 500."""
+    raw = mint()
+    broken = raw[:10] + "\ud800" + raw[10:]
+    assert unverified_issuer(broken) is None
+    with pytest.raises(InvalidIdToken):
+        verify_id_token(broken, provider=provider_by_name("test"), nonce="n")

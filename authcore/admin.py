@@ -13,8 +13,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -197,6 +199,16 @@ class UserAdmin(MalformedInputGuard, DjangoUserAdmin):
             lambda: queryset.values_list("pk", flat=True),
             lambda: super(UserAdmin, self).delete_queryset(request, queryset),
         )
+
+
+# Django's own group admin, with the guard every admin here has (a hostile selection in an
+# action was a 500).
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(MalformedInputGuard, DjangoGroupAdmin):
+    pass
 
 
 @admin.register(AuditEvent)

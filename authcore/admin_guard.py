@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.contenttypes.views import shortcut
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
 
@@ -38,8 +41,28 @@ class MalformedInputGuard:
             raise IncorrectLookupParameters()
         try:
             return super().get_changelist_instance(request)  # type: ignore[misc]
-        except ValueError as error:  # a value the column's type refuses, found while counting
+        except (ValueError, OverflowError) as error:
+            # A value the column's type refuses, found while counting; a date the calendar
+            # lacks (?created_at__year=9999&created_at__month=12 asks for year 10000).
             raise IncorrectLookupParameters() from error
+
+    def response_action(
+        self, request: HttpRequest, queryset: QuerySet[Any], *args: Any, **kwargs: Any
+    ) -> HttpResponse | None:
+        """An action on selected rows whose ids the primary key cannot hold (``abc`` for a
+        UUID, ``1.5`` for an integer, a NUL) selects nothing, as Django says when nothing is
+        selected, instead of failing in ``filter(pk__in=...)``."""
+        key = self.model._meta.pk  # type: ignore[attr-defined]
+        for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+            try:
+                if "\x00" in value or key.to_python(value) in (None, ""):
+                    raise ValidationError("empty")
+            except ValidationError:
+                self.message_user(  # type: ignore[attr-defined]
+                    request, "The selection named rows that cannot exist.", messages.WARNING
+                )
+                return None
+        return super().response_action(request, queryset, *args, **kwargs)  # type: ignore[misc]
 
 
 def view_on_site(request: HttpRequest, content_type_id: int, object_id: str) -> HttpResponseBase:
@@ -52,3 +75,10 @@ def view_on_site(request: HttpRequest, content_type_id: int, object_id: str) -> 
         return shortcut(request, content_type_id, object_id)
     except (ValidationError, ValueError) as error:
         raise Http404("No object with this id.") from error
+
+
+def no_autocomplete(request: HttpRequest) -> HttpResponseBase:
+    """``/admin/autocomplete/``: no admin here uses ``autocomplete_fields``, and Django's view
+    answered a NUL search term (DataError) or a reverse relation's name (AttributeError) with
+    a 500. Not found, for everyone."""
+    raise Http404("No autocomplete here.")

@@ -24,6 +24,7 @@ urlpatterns = [
     # APPEND_SLASH for the admin's root (no CommonMiddleware; the admin redirects the rest).
     path("admin", RedirectView.as_view(url="/admin/", permanent=True)),
     path("admin/login/", staff_login.staff_login, name="staff-login"),  # before the admin's own
+    path("admin/autocomplete/", admin_guard.no_autocomplete),
     path(
         "admin/r/<int:content_type_id>/<path:object_id>/",
         admin.site.admin_view(admin_guard.view_on_site),

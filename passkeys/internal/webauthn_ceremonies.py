@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, EllipticCurvePublicKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -65,6 +66,8 @@ from passkeys.exceptions import (
     UserVerificationRequired,
 )
 
+logger = structlog.get_logger(__name__)
+
 # Allow-list, in order of preference (API.md: ES256, EdDSA, RS256).
 SUPPORTED_ALGORITHMS = [
     COSEAlgorithmIdentifier.ECDSA_SHA_256,
@@ -88,6 +91,7 @@ class ParsedRegistration:
     credential: RegistrationCredential
     client_data: CollectedClientData
     auth_data: AuthenticatorData
+    attestation_format: str = ""
 
 
 @dataclass(frozen=True)
@@ -206,7 +210,10 @@ def parse_registration(body: dict[str, Any]) -> ParsedRegistration:
     except Exception as error:  # py_webauthn, base64 and CBOR errors alike: malformed input
         raise CredentialMalformed() from error
     return ParsedRegistration(
-        credential=credential, client_data=client_data, auth_data=attestation.auth_data
+        credential=credential,
+        client_data=client_data,
+        auth_data=attestation.auth_data,
+        attestation_format=_text(attestation.fmt),
     )
 
 
@@ -264,13 +271,16 @@ def check_authenticator_data(auth_data: AuthenticatorData) -> None:
 def verify_registration(parsed: ParsedRegistration, *, challenge: bytes) -> RegisteredCredential:
     """Run py_webauthn's registration verification (attestation statement, algorithm
     allow-list, backup flags) after the checks above have passed."""
+    # Read before the try: a settings mistake must surface as itself, not as a bad credential.
+    rp_id, origin = app_settings.RP_ID, app_settings.EXPECTED_ORIGIN
+    require_user_verification = app_settings.REQUIRE_USER_VERIFICATION
     try:
         verified = verify_registration_response(
             credential=parsed.credential,
             expected_challenge=challenge,
-            expected_rp_id=app_settings.RP_ID,
-            expected_origin=app_settings.EXPECTED_ORIGIN,
-            require_user_verification=app_settings.REQUIRE_USER_VERIFICATION,
+            expected_rp_id=rp_id,
+            expected_origin=origin,
+            require_user_verification=require_user_verification,
             supported_pub_key_algs=SUPPORTED_ALGORITHMS,
         )
     except (InvalidRegistrationResponse, WebAuthnException) as error:
@@ -284,6 +294,13 @@ def verify_registration(parsed: ParsedRegistration, *, challenge: bytes) -> Regi
         # with no type checks of their own (a text SafetyNet response: AttributeError; a
         # certificate on a curve cryptography lacks: UnsupportedAlgorithm). Whatever they
         # raise, the sender's bytes could not be read: the same 400 as a malformed body.
+        # Logged with its traceback: were a library update to break one vendor's genuine
+        # attestation, this is where it would show.
+        logger.warning(
+            "passkey_attestation_unreadable",
+            fmt=parsed.attestation_format[:40],
+            exc_info=error,
+        )
         raise CredentialMalformed("The attestation statement is malformed.") from error
     if len(verified.credential_id) > MAX_CREDENTIAL_ID_BYTES:
         raise CredentialMalformed("The credential ID is longer than 1023 bytes.")

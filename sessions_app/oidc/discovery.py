@@ -47,7 +47,8 @@ def fetch_json(url: str, *, provider: Provider, what: str) -> dict[str, Any]:
         response = requests.get(url, timeout=HTTP_TIMEOUT, headers={"Accept": "application/json"})
         response.raise_for_status()
         document = response.json()
-    except (requests.RequestException, ValueError) as error:
+    except (requests.RequestException, ValueError, RecursionError) as error:
+        # RecursionError: JSON nested deeper than Python's parser recurses.
         logger.warning(
             "oidc_provider_unreachable",
             provider=provider.name,

@@ -150,9 +150,10 @@ def _exchange_code(
         except AuthlibBaseError as error:  # an OAuth error response: invalid_grant, …
             logger.info("oidc_code_refused", provider=provider.name, error=error.error)
             raise LoginFailed() from error
-        except (ValueError, TypeError, OverflowError) as error:
-            # Not JSON (a proxy error page, a crashed provider), or a token response authlib
-            # cannot read (``expires_in`` that is no number, or 1e400: infinity).
+        except (ValueError, TypeError, OverflowError, RecursionError) as error:
+            # Not JSON (a proxy error page, a crashed provider; JSON nested deeper than Python
+            # recurses), or a token response authlib cannot read (``expires_in`` that is no
+            # number, or 1e400: infinity).
             logger.warning("oidc_token_response_invalid", provider=provider.name)
             raise ProviderUnavailable() from error
     token = dict(token)
@@ -192,7 +193,7 @@ def _userinfo(endpoint: str, token: dict[str, Any], provider: Provider) -> dict[
             )
             return {}
         claims = response.json()
-    except (requests.RequestException, ValueError) as error:
+    except (requests.RequestException, ValueError, RecursionError) as error:
         logger.warning(
             "oidc_userinfo_unavailable", provider=provider.name, error=type(error).__name__
         )

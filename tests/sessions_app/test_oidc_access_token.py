@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
@@ -17,7 +18,8 @@ import pytest
 
 from sessions_app.exceptions import ProviderUnavailable
 from sessions_app.models import OidcIdentity
-from sessions_app.oidc.flow import _exchange_code
+from sessions_app.oidc.discovery import fetch_json
+from sessions_app.oidc.flow import _exchange_code, _userinfo
 from sessions_app.oidc.providers import Provider
 from tests.leaks import outcome
 from tests.sessions_app.conftest import provider_entry
@@ -104,44 +106,67 @@ def test_an_unreadable_token_lifetime_is_a_clear_502(
     assert web_browser.me().status_code == 401
 
 
-class _TokenEndpoint(BaseHTTPRequestHandler):
-    """A token endpoint answering every request with ``body`` (raw JSON text)."""
+class _JsonEndpoint(BaseHTTPRequestHandler):
+    """Answers every GET and POST with ``body`` (raw JSON text), as a provider's endpoint."""
 
     body = b""
 
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+    def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(self.body)))
         self.end_headers()
         self.wfile.write(self.body)
 
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.do_GET()
+
     def log_message(self, *args: Any) -> None:
         pass
 
 
-@pytest.mark.parametrize("expires_in", ["1e400", "-1e400"])
-def test_a_token_lifetime_beyond_any_number_is_a_clear_502(db: Any, expires_in: str) -> None:
-    """JSON's 1e400 reads as infinity, which authlib cannot add to a time (OverflowError, a
-    500 found by fuzzing). The Node provider cannot send it (JavaScript writes infinity as
-    null), so a plain HTTP server here plays the token endpoint."""
-    body = f'{{"access_token":"a","token_type":"Bearer","expires_in":{expires_in}}}'
-    handler = type("Endpoint", (_TokenEndpoint,), {"body": body.encode()})
+@contextmanager
+def provider_endpoint(body: str) -> Iterator[str]:
+    """A plain HTTP server answering ``body``: for what the Node provider cannot send."""
+    handler = type("Endpoint", (_JsonEndpoint,), {"body": body.encode()})
     server = HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    provider = Provider(
-        name="t", issuer="https://idp.example.test", client_id="c", client_secret="s"
-    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with pytest.raises(ProviderUnavailable):
-            _exchange_code(
-                provider,
-                {"token_endpoint": f"http://127.0.0.1:{server.server_port}/token"},
-                code="code",
-                verifier="v" * 43,
-            )
+        yield f"http://127.0.0.1:{server.server_port}/endpoint"
     finally:
         server.shutdown()
         server.server_close()
+
+
+PROVIDER = Provider(name="t", issuer="https://idp.example.test", client_id="c", client_secret="s")
+# Deeper than Python's JSON parser recurses (RecursionError, a 500 found by a review's probe).
+DEEP = '{"sub": "s", "a": ' + "[" * 5000 + "]" * 5000 + "}"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"access_token":"a","token_type":"Bearer","expires_in":1e400}',
+        '{"access_token":"a","token_type":"Bearer","expires_in":-1e400}',
+        DEEP,
+    ],
+    ids=["1e400", "-1e400", "nested 5000 deep"],
+)
+def test_a_token_response_no_one_can_read_is_a_clear_502(db: Any, body: str) -> None:
+    """JSON's 1e400 reads as infinity, which authlib cannot add to a time (OverflowError, a
+    500 found by fuzzing). The Node provider cannot send these (JavaScript writes infinity as
+    null), so a plain HTTP server plays the token endpoint."""
+    with provider_endpoint(body) as url, pytest.raises(ProviderUnavailable):
+        _exchange_code(PROVIDER, {"token_endpoint": url}, code="code", verifier="v" * 43)
+
+
+def test_a_provider_document_nested_too_deep_is_a_clear_502(db: Any) -> None:
+    with provider_endpoint(DEEP) as url, pytest.raises(ProviderUnavailable):
+        fetch_json(url, provider=PROVIDER, what="discovery")
+
+
+def test_userinfo_nested_too_deep_costs_only_the_profile(db: Any) -> None:
+    with provider_endpoint(DEEP) as url:
+        token = {"access_token": "a", "token_type": "Bearer"}
+        assert _userinfo(url, token, PROVIDER) == {}

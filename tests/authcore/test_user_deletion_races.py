@@ -80,6 +80,20 @@ def _token_answers(token: str) -> int:
     return int(APIClient().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code)
 
 
+def _signs_in_during(delete: Callable[[], Any], user: User, sign_in: Callable[[User], str]):
+    """Start ``delete`` (a staff request), hold it at the user's identity row (the step after
+    their sessions are deleted), let ``user`` sign in meanwhile on another connection, then
+    let the deletion finish. Returns the deletion's answer and the sign-in's credential."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        with transaction.atomic():
+            list(OidcIdentity.objects.filter(user=user).select_for_update().values_list("pk"))
+            deletion = pool.submit(on_its_own_connection, delete)
+            assert wait_until_blocked(1), "the deletion never reached the held row"
+            # Meanwhile, on another instance: the user signs in (committed before the deletion).
+            credential = pool.submit(on_its_own_connection, lambda: sign_in(user)).result(30)
+        return deletion.result(timeout=30), credential
+
+
 @pytest.mark.parametrize(
     ("sign_in", "answers"),
     [(_sign_in, _session_answers), (_get_a_token, _token_answers)],
@@ -94,14 +108,7 @@ def test_a_sign_in_committed_while_staff_delete_the_user_leaves_nothing_behind(
     def delete_ada() -> Any:
         return staff.post(f"/admin/authcore/user/{ada.pk}/delete/", {"post": "yes"})
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        with transaction.atomic():
-            list(OidcIdentity.objects.filter(user=ada).select_for_update().values_list("pk"))
-            deletion = pool.submit(on_its_own_connection, delete_ada)
-            assert wait_until_blocked(1), "the deletion never reached the held row"
-            # Meanwhile, on another instance: Ada signs in (committed before the deletion is).
-            credential = pool.submit(on_its_own_connection, lambda: sign_in(ada)).result(30)
-        deleted = deletion.result(timeout=30)
+    deleted, credential = _signs_in_during(delete_ada, ada, sign_in)
 
     assert deleted.status_code == 302  # back to the user list, not a server error
     assert not User.objects.filter(pk=ada.pk).exists()
@@ -126,13 +133,7 @@ def test_staff_deleting_several_users_while_one_signs_in_deletes_them_all(
             },
         )
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        with transaction.atomic():
-            list(OidcIdentity.objects.filter(user=ada).select_for_update().values_list("pk"))
-            deletion = pool.submit(on_its_own_connection, delete_both)
-            assert wait_until_blocked(1), "the deletion never reached the held row"
-            session_id = pool.submit(on_its_own_connection, lambda: _sign_in(ada)).result(30)
-        deleted = deletion.result(timeout=30)
+    deleted, session_id = _signs_in_during(delete_both, ada, _sign_in)
 
     assert deleted.status_code == 302
     assert not User.objects.filter(pk__in=[ada.pk, grace.pk]).exists()

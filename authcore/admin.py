@@ -139,6 +139,29 @@ class UserAdmin(MalformedInputGuard, DjangoUserAdmin):
     inlines = (PasskeyInline, TokenRecordInline, BrowserSessionInline, OidcIdentityInline)
     actions = ("revoke_all_tokens", "end_all_sessions")
 
+    # What makes an account powerful is a superuser's to give. Staff allowed to change users
+    # edit profiles, activation and passwords; Django's own UserAdmin lets them tick
+    # is_superuser on their own account (Django documents it as the permission's reach), and
+    # signing-key operations here are for superusers only.
+    PRIVILEGE_FIELDS = ("is_superuser", "is_staff", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if request.user.is_superuser:
+            return fields
+        return fields + self.PRIVILEGE_FIELDS
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Only a superuser changes a superuser (their password included)."""
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return bool(super().has_change_permission(request, obj))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return bool(super().has_delete_permission(request, obj))
+
     @admin.display(description="everything of this user")
     def related_lists(self, user: User) -> str:
         if user.pk is None:

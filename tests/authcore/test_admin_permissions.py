@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -103,3 +104,85 @@ def test_staff_without_the_audit_permission_cannot_open_the_dashboard(world: Wor
     browser.force_login(clerk)
     assert browser.get("/admin/authcore/auditevent/dashboard/").status_code == 403
     assert b"Security dashboard" not in browser.get("/admin/").content
+
+
+# --- staff who may change users cannot make anyone more powerful (found by an attacker review) --
+
+
+@pytest.fixture
+def user_editor(transactional_db: None) -> tuple[Client, User]:
+    """A staff member allowed to view and change users, nothing else."""
+    user = User.objects.create_user(username="editor", password="pw-long-enough-1", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=["view_user", "change_user"]))
+    browser = Client()
+    browser.force_login(user)
+    return browser, user
+
+
+def _change_form(browser: Client, user: User) -> dict[str, Any]:
+    """The user's change form as the admin renders it, every field as submitted unchanged."""
+    page = browser.get(f"/admin/authcore/user/{user.pk}/change/")
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data: dict[str, Any] = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if value is None or name in ("password",):
+            continue
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif isinstance(value, list | tuple):
+            data[name] = [str(getattr(item, "pk", item)) for item in value]
+        else:
+            data[name] = str(value)
+    for prefix in ("passkeys", "token_records", "browser_sessions", "oidc_identities"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    return data
+
+
+def test_staff_who_may_change_users_cannot_make_themselves_superuser(user_editor) -> None:
+    browser, editor = user_editor
+    form = _change_form(browser, editor)
+    assert "is_superuser" not in form  # shown read-only, not as a field
+    form.update(
+        is_superuser="on",
+        user_permissions=[str(p.pk) for p in Permission.objects.all()],
+        display_name="Ed",
+    )
+    answered = browser.post(f"/admin/authcore/user/{editor.pk}/change/", form)
+    assert answered.status_code == 302  # saved: what they may change, they changed
+    editor.refresh_from_db()
+    assert editor.display_name == "Ed"
+    assert not editor.is_superuser
+    assert set(editor.user_permissions.values_list("codename", flat=True)) == {
+        "view_user",
+        "change_user",
+    }
+    assert browser.get("/admin/tokens/signingkey/rotate-now/").status_code == 403
+
+
+def test_staff_who_may_change_users_cannot_change_or_delete_a_superuser(user_editor) -> None:
+    browser, _ = user_editor
+    root = User.objects.create_superuser(username="root", password="pw-long-enough-1")
+    changed = browser.post(
+        f"/admin/authcore/user/{root.pk}/password/",
+        {"password1": "taken-over-pw-123", "password2": "taken-over-pw-123"},
+    )
+    assert changed.status_code == 403
+    root.refresh_from_db()
+    assert root.check_password("pw-long-enough-1")
+    assert browser.get(f"/admin/authcore/user/{root.pk}/change/").status_code == 200  # view
+    assert (
+        browser.post(f"/admin/authcore/user/{root.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
+    assert User.objects.filter(pk=root.pk).exists()
+
+
+def test_a_superuser_still_grants_superuser(staff: Client) -> None:
+    bob = User.objects.create_user(username="bob-2", password="pw-long-enough-1", is_staff=True)
+    form = _change_form(staff, bob)
+    form["is_superuser"] = "on"
+    assert staff.post(f"/admin/authcore/user/{bob.pk}/change/", form).status_code == 302
+    bob.refresh_from_db()
+    assert bob.is_superuser

@@ -6,10 +6,13 @@ Its UUID primary key, as a string, is the ``sub`` of every token.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
+
+from authcore.emails import canonical_email
 
 
 class User(AbstractUser):
@@ -38,6 +41,13 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # One stored form per mailbox (authcore.emails), whoever sets the address: sign-up,
+        # a provider, staff in the admin. An address mail cannot reach is kept as typed.
+        if self.email:
+            self.email = canonical_email(self.email) or self.email
+        super().save(*args, **kwargs)
 
 
 class AuditEvent(models.Model):

@@ -7,7 +7,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.db.models.functions import Lower
 
+from authcore.emails import canonical_email
 from passkeys.internal.webauthn_ceremonies import StoredCredential
 from passkeys.models import Passkey
 
@@ -51,5 +53,10 @@ def user_by_id(user_id: str) -> Any | None:
 
 
 def user_by_email(email: str) -> Any | None:
-    """The user with this email address, compared case-insensitively (API.md)."""
-    return get_user_model().objects.filter(email__iexact=email.strip()).first()
+    """The user with this email address: the same mailbox (``authcore.emails``), compared in
+    the canonical form users are stored with, through the index of its unique constraint."""
+    canonical = canonical_email(email)
+    if canonical is None:
+        return None
+    users = get_user_model().objects.alias(email_lower=Lower("email"))
+    return users.filter(email_lower=canonical).first()

@@ -25,7 +25,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from authcore.audit import record_event
-from authcore.exceptions import PermissionDenied, ServiceUnavailable
+from authcore.emails import canonical_email
+from authcore.exceptions import PermissionDenied, ServiceUnavailable, ValidationFailed
 from authcore.metrics import AUTH_FAILURES
 from passkeys import app_settings
 from passkeys.exceptions import (
@@ -50,8 +51,16 @@ _NOTHING_SENT_HASH = "-" * 64
 
 
 def normalize_email(email: str) -> str:
-    """Addresses are one identity whatever their case (API.md)."""
-    return email.strip().lower()
+    """The address as one identity (API.md: whatever its case), in the form mail is routed by
+    (``authcore.emails``): codes are kept under it, mail is sent to it, users are found by it.
+
+    Raises:
+        ValidationFailed: 400, an address whose domain mail cannot reach.
+    """
+    canonical = canonical_email(email)
+    if canonical is None:
+        raise ValidationFailed("email: Enter a valid email address.")
+    return canonical
 
 
 def _hash_code(record_id: uuid.UUID, code: str) -> str:

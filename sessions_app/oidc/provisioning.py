@@ -17,6 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from authcore.audit import record_event
+from authcore.emails import canonical_email
+from passkeys.selectors import user_by_email
 from sessions_app.models import OidcIdentity
 from sessions_app.oidc.providers import Provider
 
@@ -44,10 +46,10 @@ def _verified_email(claims: dict[str, Any]) -> str:
         return ""
     if _profile_text(email, 254) != email.strip():
         return ""  # not an address as sent: kept off the account
-    email = email.strip()[:254]
-    if "@" not in email or get_user_model().objects.filter(email__iexact=email).exists():
+    canonical = canonical_email(email)
+    if canonical is None or len(canonical) > 254 or user_by_email(canonical) is not None:
         return ""
-    return email
+    return canonical
 
 
 def _identity(provider: Provider, subject: str) -> OidcIdentity | None:

@@ -324,3 +324,58 @@ def test_an_unreachable_mail_server_is_a_503_and_stores_nothing(
 
     assert response.status_code == 503
     assert not EmailCode.objects.exists()
+
+
+# --- one address, one mailbox (found by an attacker review: an account takeover) -------------
+
+DOTLESS = "v\u0131ctim.test"  # "victim" with U+0131, a domain anyone can register
+DOTLESS_ASCII = "xn--vctim-n4a.test"
+
+
+def _sign_in(client: APIClient, mailbox: Mailbox, address: str, mailed_to: str) -> Any:
+    assert start(client, address).status_code == 202
+    return verify(client, email=address, code=mailbox.code_for(mailed_to))
+
+
+def test_a_look_alike_domain_never_signs_in_the_real_addresss_account(
+    api_client: APIClient, mailbox: Mailbox
+) -> None:
+    """PostgreSQL's UPPER turns the dotless i into I, so alice@v\u0131ctim.test once matched
+    alice@victim.test while its code went to the look-alike domain's mailbox."""
+    victim = _sign_in(api_client, mailbox, "alice@victim.test", "alice@victim.test")
+    assert victim.status_code == 200
+
+    attacker = _sign_in(api_client, mailbox, f"alice@{DOTLESS}", f"alice@{DOTLESS_ASCII}")
+
+    assert attacker.status_code == 200  # a sign-up of the look-alike address, its own user
+    assert attacker.json()["user"]["id"] != victim.json()["user"]["id"]
+    assert attacker.json()["user"]["email"] == f"alice@{DOTLESS_ASCII}"
+    assert str(mailbox.messages[-1]["To"]) == f"alice@{DOTLESS_ASCII}"
+
+
+def test_a_look_alike_sign_up_first_never_captures_the_real_address(
+    api_client: APIClient, mailbox: Mailbox
+) -> None:
+    early = _sign_in(api_client, mailbox, f"carol@{DOTLESS}", f"carol@{DOTLESS_ASCII}")
+    real = _sign_in(api_client, mailbox, "carol@victim.test", "carol@victim.test")
+
+    assert early.status_code == real.status_code == 200
+    assert real.json()["user"]["id"] != early.json()["user"]["id"]
+    assert real.json()["user"]["email"] == "carol@victim.test"
+
+
+def test_an_address_in_unicode_and_in_ascii_is_one_identity(
+    api_client: APIClient, mailbox: Mailbox
+) -> None:
+    """The same mailbox spelled two ways (IDNA: b\u00fccher.test is xn--bcher-kva.test)."""
+    first = _sign_in(api_client, mailbox, "Max@B\u00fccher.test", "max@xn--bcher-kva.test")
+    again = _sign_in(api_client, mailbox, "max@xn--bcher-kva.test", "max@xn--bcher-kva.test")
+
+    assert first.status_code == again.status_code == 200
+    assert again.json()["user"]["id"] == first.json()["user"]["id"]
+
+
+def test_an_address_whose_domain_mail_cannot_reach_is_a_400(api_client: APIClient) -> None:
+    answered = start(api_client, "alice@exa..mple.test")
+    assert answered.status_code == 400
+    assert answered.json()["code"] == "invalid_request"

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from rest_framework.test import APIClient
 
+from authcore.models import User
 from authcore.store import shared_store
 from sessions_app.exceptions import InvalidIdToken
 from sessions_app.models import OidcIdentity
@@ -237,3 +238,13 @@ def test_an_id_token_that_is_not_text_is_refused_as_malformed(mint):
     assert unverified_issuer(broken) is None
     with pytest.raises(InvalidIdToken):
         verify_id_token(broken, provider=provider_by_name("test"), nonce="n")
+
+
+def test_a_provider_address_is_stored_in_its_canonical_form_and_never_matches_a_look_alike(
+    api_client, mint
+):
+    User.objects.create_user(username="alice", email="alice@victim.test")
+    look_alike = _me(api_client, mint(sub="s1", email="Alice@V\u0131ctim.test")).json()
+    assert look_alike["email"] == "alice@xn--vctim-n4a.test"  # its own mailbox, its own user
+    same = _me(api_client, mint(sub="s2", email="ALICE@VICTIM.TEST")).json()
+    assert same["email"] == ""  # the address is someone else's: not copied to a new user

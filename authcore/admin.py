@@ -151,14 +151,22 @@ class UserAdmin(MalformedInputGuard, DjangoUserAdmin):
             return fields
         return fields + self.PRIVILEGE_FIELDS
 
+    @staticmethod
+    def _beyond_reach(request: HttpRequest, obj: Any) -> bool:
+        """Another staff account (or any superuser's) is a superuser's to change: resetting
+        its password would let a non-superuser sign in as it and hold its permissions."""
+        if obj is None or request.user.is_superuser:
+            return False
+        return bool(obj.is_superuser or (obj.is_staff and obj.pk != request.user.pk))
+
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Only a superuser changes a superuser (their password included)."""
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+        """Only a superuser changes a superuser or another staff account (password included)."""
+        if self._beyond_reach(request, obj):
             return False
         return bool(super().has_change_permission(request, obj))
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+        if self._beyond_reach(request, obj):
             return False
         return bool(super().has_delete_permission(request, obj))
 
@@ -231,7 +239,12 @@ admin.site.unregister(Group)
 
 @admin.register(Group)
 class GroupAdmin(MalformedInputGuard, DjangoGroupAdmin):
-    pass
+    """A group's permissions are a superuser's to set: staff with change_group could
+    otherwise add every permission to a group they belong to."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if request.user.is_superuser else (*fields, "permissions")
 
 
 @admin.register(AuditEvent)

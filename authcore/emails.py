@@ -8,6 +8,11 @@ a domain anyone can register (``xn--vctim-n4a.test``), once matched ``alice@vict
 The canonical form: the local part lower-cased, the domain in its ASCII form (IDNA 2008 with
 UTS 46 mapping, which folds case and compatibility forms as resolvers do), lower-cased.
 Users are stored with it, mail is sent to it, lookups compare it exactly.
+
+The local part must be plain ASCII without quotes or backslashes: Django's mail sends a
+non-ASCII local part as an RFC 2047 encoded word (another mailbox than the one the code is
+kept under) and has no SMTPUTF8, and a quoted ``"alice"@`` is ``alice@``'s mailbox spelled
+differently. RFC 5321's limits apply: 64 characters of local part, 254 in all.
 """
 
 from __future__ import annotations
@@ -18,10 +23,20 @@ import idna
 def canonical_email(address: str) -> str | None:
     """The canonical form of ``address``, or None if it has no domain mail can reach."""
     local, at, domain = address.strip().rpartition("@")
-    if not at or not local or not domain or not local.isprintable() or " " in local:
+    if not at or not domain or not _plain_local_part(local):
         return None
     try:
         ascii_domain = idna.encode(domain, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError):
         return None
-    return f"{local.lower()}@{ascii_domain.lower()}"
+    canonical = f"{local.lower()}@{ascii_domain.lower()}"
+    return canonical if len(canonical) <= 254 else None
+
+
+def _plain_local_part(local: str) -> bool:
+    return (
+        0 < len(local) <= 64
+        and local.isascii()
+        and local.isprintable()
+        and not any(char in local for char in ' "\\')
+    )

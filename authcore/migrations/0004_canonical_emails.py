@@ -10,7 +10,8 @@ def canonicalize(apps, schema_editor):
     from authcore.emails import canonical_email
 
     User = apps.get_model("authcore", "User")
-    for pk, email in User.objects.exclude(email="").values_list("pk", "email").iterator():
+    users = User.objects.exclude(email="").order_by("date_joined", "pk")
+    for pk, email in users.values_list("pk", "email").iterator():
         canonical = canonical_email(email)
         if canonical is None or canonical == email:
             continue
@@ -20,7 +21,10 @@ def canonicalize(apps, schema_editor):
             .exclude(pk=pk)
             .exists()
         )
-        if not taken:
+        if taken:
+            # The earlier account keeps the address; staff decide about this one.
+            print(f"\n  authcore.0004: user {pk} keeps its email as typed (another user has it)")
+        else:
             User.objects.filter(pk=pk).update(email=canonical)
 
 

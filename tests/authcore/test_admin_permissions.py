@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -186,3 +186,52 @@ def test_a_superuser_still_grants_superuser(staff: Client) -> None:
     assert staff.post(f"/admin/authcore/user/{bob.pk}/change/", form).status_code == 302
     bob.refresh_from_db()
     assert bob.is_superuser
+
+
+def test_staff_who_may_change_users_cannot_take_over_another_staff_account(user_editor) -> None:
+    """Resetting a more powerful colleague's password and signing in as them is climbing too
+    (found by a review of the fix above)."""
+    browser, _ = user_editor
+    ops = User.objects.create_user(username="ops", password="pw-long-enough-1", is_staff=True)
+    ops.user_permissions.set(Permission.objects.all())
+    answered = browser.post(
+        f"/admin/authcore/user/{ops.pk}/password/",
+        {"password1": "taken-over-pw-123", "password2": "taken-over-pw-123"},
+    )
+    assert answered.status_code == 403
+    ops.refresh_from_db()
+    assert ops.check_password("pw-long-enough-1")
+    customer = User.objects.create_user(username="customer", password="pw-long-enough-1")
+    reset = browser.post(
+        f"/admin/authcore/user/{customer.pk}/password/",
+        {"password1": "a-new-pw-for-them-1", "password2": "a-new-pw-for-them-1"},
+    )
+    assert reset.status_code == 302  # what change_user is for: accounts that are not staff
+
+
+def test_staff_who_may_change_groups_cannot_add_permissions_to_their_own(
+    transactional_db: None,
+) -> None:
+    helpdesk = Group.objects.create(name="helpdesk")
+    helpdesk.permissions.set(Permission.objects.filter(codename__in=["view_group", "change_group"]))
+    member = User.objects.create_user(username="helper", password="pw-long-enough-1", is_staff=True)
+    member.groups.add(helpdesk)
+    browser = Client()
+    browser.force_login(member)
+    answered = browser.post(
+        f"/admin/auth/group/{helpdesk.pk}/change/",
+        {"name": "helpdesk", "permissions": [str(p.pk) for p in Permission.objects.all()]},
+    )
+    assert answered.status_code == 302
+    assert helpdesk.permissions.count() == 2
+
+
+def test_a_second_spelling_of_a_stored_address_is_a_form_error(staff: Client) -> None:
+    User.objects.create_user(username="bob", email="bob@xn--bcher-kva.test")
+    carol = User.objects.create_user(username="carol-2", email="carol@example.test")
+    form = _change_form(staff, carol)
+    form["email"] = "Bob@B\u00fccher.test"
+    answered = staff.post(f"/admin/authcore/user/{carol.pk}/change/", form)
+    assert answered.status_code == 200  # the form again, with the error
+    carol.refresh_from_db()
+    assert carol.email == "carol@example.test"

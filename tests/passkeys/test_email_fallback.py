@@ -379,3 +379,24 @@ def test_an_address_whose_domain_mail_cannot_reach_is_a_400(api_client: APIClien
     answered = start(api_client, "alice@exa..mple.test")
     assert answered.status_code == 400
     assert answered.json()["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "\u017fam@victim.test",  # long s: Django would mail an RFC 2047 encoded word
+        "\u0130" * 126 + "@x.test",  # lower-cases to 252 characters, beyond the column
+        '"alice"@victim.test',  # alice@'s mailbox spelled another way
+        "a" * 150 + "@" + ".".join(["\u4e2d\u6587" * 6] * 3) + ".test",  # punycode too long
+    ],
+    ids=["non-ASCII local part", "grows when lower-cased", "quoted", "long punycode"],
+)
+def test_an_address_that_is_not_one_plain_mailbox_is_a_400(
+    api_client: APIClient, mailbox: Mailbox, address: str
+) -> None:
+    """Found by a review of the canonical form: each was a code kept under one address and
+    mailed to another, a second identity for one mailbox, or a 500."""
+    answered = start(api_client, address)
+    assert answered.status_code == 400
+    assert answered.json()["code"] == "invalid_request"
+    assert mailbox.messages == []

@@ -162,14 +162,18 @@ def test_staff_who_may_change_users_cannot_make_themselves_superuser(user_editor
     assert browser.get("/admin/tokens/signingkey/rotate-now/").status_code == 403
 
 
+def _set_password(browser: Client, user: User, password: str) -> int:
+    """The admin's "change password" form for ``user``, posted by ``browser``: its status."""
+    answered = browser.post(
+        f"/admin/authcore/user/{user.pk}/password/", {"password1": password, "password2": password}
+    )
+    return int(answered.status_code)
+
+
 def test_staff_who_may_change_users_cannot_change_or_delete_a_superuser(user_editor) -> None:
     browser, _ = user_editor
     root = User.objects.create_superuser(username="root", password="pw-long-enough-1")
-    changed = browser.post(
-        f"/admin/authcore/user/{root.pk}/password/",
-        {"password1": "taken-over-pw-123", "password2": "taken-over-pw-123"},
-    )
-    assert changed.status_code == 403
+    assert _set_password(browser, root, "taken-over-pw-123") == 403
     root.refresh_from_db()
     assert root.check_password("pw-long-enough-1")
     assert browser.get(f"/admin/authcore/user/{root.pk}/change/").status_code == 200  # view
@@ -194,19 +198,12 @@ def test_staff_who_may_change_users_cannot_take_over_another_staff_account(user_
     browser, _ = user_editor
     ops = User.objects.create_user(username="ops", password="pw-long-enough-1", is_staff=True)
     ops.user_permissions.set(Permission.objects.all())
-    answered = browser.post(
-        f"/admin/authcore/user/{ops.pk}/password/",
-        {"password1": "taken-over-pw-123", "password2": "taken-over-pw-123"},
-    )
-    assert answered.status_code == 403
+    assert _set_password(browser, ops, "taken-over-pw-123") == 403
     ops.refresh_from_db()
     assert ops.check_password("pw-long-enough-1")
     customer = User.objects.create_user(username="customer", password="pw-long-enough-1")
-    reset = browser.post(
-        f"/admin/authcore/user/{customer.pk}/password/",
-        {"password1": "a-new-pw-for-them-1", "password2": "a-new-pw-for-them-1"},
-    )
-    assert reset.status_code == 302  # what change_user is for: accounts that are not staff
+    # What change_user is for: accounts that are not staff.
+    assert _set_password(browser, customer, "a-new-pw-for-them-1") == 302
 
 
 def test_staff_who_may_change_groups_cannot_add_permissions_to_their_own(

@@ -53,16 +53,23 @@ class MalformedInputGuard:
         UUID, ``1.5`` for an integer, a NUL) selects nothing, as Django says when nothing is
         selected, instead of failing in ``filter(pk__in=...)``."""
         key = self.model._meta.pk  # type: ignore[attr-defined]
-        for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
-            try:
-                if "\x00" in value or key.to_python(value) in (None, ""):
-                    raise ValidationError("empty")
-            except ValidationError:
-                self.message_user(  # type: ignore[attr-defined]
-                    request, "The selection named rows that cannot exist.", messages.WARNING
-                )
-                return None
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if not all(_fits(key, value) for value in selected):
+            self.message_user(  # type: ignore[attr-defined]
+                request, "The selection named rows that cannot exist.", messages.WARNING
+            )
+            return None
         return super().response_action(request, queryset, *args, **kwargs)  # type: ignore[misc]
+
+
+def _fits(key: Any, value: str) -> bool:
+    """Whether ``value`` can be a value of the primary-key field ``key``."""
+    if "\x00" in value:
+        return False
+    try:
+        return key.to_python(value) not in (None, "")
+    except ValidationError:
+        return False
 
 
 def view_on_site(request: HttpRequest, content_type_id: int, object_id: str) -> HttpResponseBase:

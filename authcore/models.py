@@ -42,18 +42,20 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.username
 
+    def _canonicalize_email(self) -> None:
+        """One stored form per mailbox (authcore.emails), whoever sets the address: sign-up,
+        a provider, staff in the admin. An address mail cannot reach is kept as typed."""
+        if self.email:
+            self.email = canonical_email(self.email) or self.email
+
     def clean(self) -> None:
         # Before the form checks the unique constraint: a second spelling of a stored
         # mailbox (Bob@B\u00fccher.test beside bob@xn--bcher-kva.test) is the form's error.
         super().clean()
-        if self.email:
-            self.email = canonical_email(self.email) or self.email
+        self._canonicalize_email()
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # One stored form per mailbox (authcore.emails), whoever sets the address: sign-up,
-        # a provider, staff in the admin. An address mail cannot reach is kept as typed.
-        if self.email:
-            self.email = canonical_email(self.email) or self.email
+        self._canonicalize_email()
         super().save(*args, **kwargs)
 
 

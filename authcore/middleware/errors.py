@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+import structlog
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 
-from authcore.exception_handler import error_response, logger
+from authcore.exception_handler import error_response
 from authcore.exceptions import DeletedMeanwhile
 from authcore.integrity import refers_to_a_deleted_row
+
+logger = structlog.get_logger(__name__)
 
 _CODES = {
     400: ("bad_request", "Bad request."),

@@ -47,7 +47,7 @@ def _verified_email(claims: dict[str, Any]) -> str:
     if _profile_text(email, 254) != email.strip():
         return ""  # not an address as sent: kept off the account
     canonical = canonical_email(email)
-    if canonical is None or len(canonical) > 254 or user_by_email(canonical) is not None:
+    if canonical is None or user_by_email(canonical) is not None:
         return ""
     return canonical
 
